@@ -1,0 +1,199 @@
+//! The typed session: named accessors over actix-session's cookie-backed map.
+//!
+//! The cookie is encrypted and authenticated with a key derived from the deployment's
+//! secret, so its contents are trusted as written by us. It cannot be revoked by itself, so
+//! it carries the person's session epoch from sign-in time; [`crate::auth::extractors`]
+//! compares it with the database on every signed-in request, and bumping the epoch ends every
+//! session of that person on every instance at their next request.
+
+use std::future::{Ready, ready};
+
+use actix_session::{Session, SessionExt};
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+const USER_ID: &str = "uid";
+const EPOCH: &str = "epoch";
+const CSRF: &str = "csrf";
+const SESSION_ID: &str = "sid";
+const PENDING: &str = "pending_2fa";
+const FLASH: &str = "flash";
+const VIA_RECOVERY: &str = "via_recovery";
+
+/// How long the two-factor step may take after a right password.
+pub const PENDING_TWO_FACTOR_SECS: i64 = 5 * 60;
+
+/// The state between a right password and a right code: not signed in yet.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct PendingTwoFactor {
+    pub user_id: i64,
+    pub epoch: i64,
+    pub expires_at: i64,
+}
+
+/// A one-time message for the next page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Flash {
+    pub kind: FlashKind,
+    pub message: String,
+}
+
+/// How a flash message is styled.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum FlashKind {
+    Success,
+    Info,
+    Warning,
+}
+
+impl FlashKind {
+    /// The CSS class suffix.
+    pub fn css(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Info => "info",
+            Self::Warning => "warning",
+        }
+    }
+}
+
+/// The session of the current request.
+pub struct TypedSession(Session);
+
+impl FromRequest for TypedSession {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(Self(req.get_session())))
+    }
+}
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+impl TypedSession {
+    /// Wraps the session of a request.
+    pub fn of(req: &HttpRequest) -> Self {
+        Self(req.get_session())
+    }
+
+    fn get<T: serde::de::DeserializeOwned>(&self, key: &str) -> Option<T> {
+        // A value we cannot read (an older format) counts as absent.
+        self.0.get(key).ok().flatten()
+    }
+
+    fn insert<T: Serialize>(&self, key: &str, value: T) -> Result<(), AppError> {
+        self.0
+            .insert(key, value)
+            .map_err(|e| AppError::Unexpected(anyhow::anyhow!("session insert: {e}")))
+    }
+
+    /// The CSRF token for this session, created on first use.
+    pub fn csrf_token(&self) -> Result<String, AppError> {
+        if let Some(token) = self.get::<String>(CSRF) {
+            return Ok(token);
+        }
+        let token = random_token();
+        self.insert(CSRF, &token)?;
+        Ok(token)
+    }
+
+    /// The CSRF token if the session has one (never creates one).
+    pub fn existing_csrf_token(&self) -> Option<String> {
+        self.get(CSRF)
+    }
+
+    /// The signed-in person's id.
+    pub fn user_id(&self) -> Option<i64> {
+        self.get(USER_ID)
+    }
+
+    /// The session epoch recorded at sign-in.
+    pub fn epoch(&self) -> Option<i64> {
+        self.get(EPOCH)
+    }
+
+    /// Whether this session was signed in with a recovery code.
+    pub fn signed_in_with_recovery_code(&self) -> bool {
+        self.get(VIA_RECOVERY).unwrap_or(false)
+    }
+
+    /// Gives the session a new identity: a new cookie, a new session id and CSRF token, and
+    /// nothing of the previous sign-in state. Done at each sign-in step.
+    pub fn renew(&self) -> Result<(), AppError> {
+        let flash: Option<Flash> = self.get(FLASH);
+        self.0.clear();
+        self.0.renew();
+        self.insert(SESSION_ID, random_token())?;
+        self.insert(CSRF, random_token())?;
+        if let Some(flash) = flash {
+            self.insert(FLASH, flash)?;
+        }
+        Ok(())
+    }
+
+    /// After a right password for a person with 2FA: only the pending state, under a new id.
+    pub fn begin_two_factor(&self, pending: PendingTwoFactor) -> Result<(), AppError> {
+        self.renew()?;
+        self.insert(PENDING, pending)
+    }
+
+    /// The pending two-factor state, if any (expired or not: the caller checks the time).
+    pub fn pending_two_factor(&self) -> Option<PendingTwoFactor> {
+        self.get(PENDING)
+    }
+
+    /// Signs the person in, under a new session identity.
+    pub fn sign_in(&self, user_id: i64, epoch: i64, via_recovery: bool) -> Result<(), AppError> {
+        self.renew()?;
+        self.insert(USER_ID, user_id)?;
+        self.insert(EPOCH, epoch)?;
+        if via_recovery {
+            self.insert(VIA_RECOVERY, true)?;
+        }
+        Ok(())
+    }
+
+    /// Keeps this session valid after the person's epoch moved on (other devices signed out).
+    pub fn set_epoch(&self, epoch: i64) -> Result<(), AppError> {
+        self.insert(EPOCH, epoch)
+    }
+
+    /// Forgets the recovery-code sign-in note (after a new authenticator app is set up).
+    pub fn clear_recovery_note(&self) {
+        self.0.remove(VIA_RECOVERY);
+    }
+
+    /// Ends this session: the cookie is removed.
+    pub fn purge(&self) {
+        self.0.purge();
+    }
+
+    /// Leaves a message for the next page.
+    pub fn flash(&self, kind: FlashKind, message: impl Into<String>) -> Result<(), AppError> {
+        self.insert(
+            FLASH,
+            Flash {
+                kind,
+                message: message.into(),
+            },
+        )
+    }
+
+    /// Takes the message left for this page, if any.
+    pub fn take_flash(&self) -> Option<Flash> {
+        let flash = self.get(FLASH);
+        if flash.is_some() {
+            self.0.remove(FLASH);
+        }
+        flash
+    }
+}

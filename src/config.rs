@@ -1,0 +1,243 @@
+//! Settings from the environment (a `.env` file is read first by `main`), passed by value.
+
+use std::path::{Path, PathBuf};
+
+use rand::RngCore;
+
+/// Everything Twofold reads from its environment.
+#[derive(Clone)]
+pub struct Config {
+    /// `TWOFOLD_BIND`: the address to listen on; port 0 picks a free port.
+    pub bind: String,
+    /// `TWOFOLD_DATA_DIR`: the SQLite file, the generated secret key and the email outbox.
+    pub data_dir: PathBuf,
+    /// `DATABASE_URL`: a SQLite file path (or `sqlite://path`).
+    pub database_url: String,
+    /// `TWOFOLD_SECRET_KEY`: 64 bytes; every other key is derived from it.
+    pub secret_key: SecretKey,
+    /// `TWOFOLD_PUBLIC_URL`: the address people use; cookies are `Secure` when it is https.
+    pub public_url: String,
+    /// `TWOFOLD_SMTP_URL`: outgoing mail; without it emails are files in `<data dir>/outbox/`.
+    pub smtp_url: Option<String>,
+    /// `TWOFOLD_ISSUER`: the name authenticator apps show next to the account.
+    pub issuer: String,
+    /// `TWOFOLD_BCRYPT_COST`: bcrypt's work factor for new password hashes.
+    pub bcrypt_cost: u32,
+    /// `TWOFOLD_SIGNUP`: whether anyone may create an organization at `/signup`.
+    pub signup_open: bool,
+    /// Limits on failed sign-in attempts.
+    pub limits: Limits,
+}
+
+/// How many failed passwords and codes are tolerated before attempts are refused.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Consecutive failures on one account before it is locked for a while.
+    pub account_failures: i32,
+    /// The first lock's length; each further failure doubles it, up to `account_lock_max_secs`.
+    pub account_lock_secs: i64,
+    /// The longest lock.
+    pub account_lock_max_secs: i64,
+    /// Failures allowed from one client address within `client_window_secs`.
+    pub client_failures: i32,
+    /// The length of a client address's counting window.
+    pub client_window_secs: i64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            account_failures: 10,
+            account_lock_secs: 30,
+            account_lock_max_secs: 3600,
+            client_failures: 100,
+            client_window_secs: 900,
+        }
+    }
+}
+
+/// The deployment's 64-byte secret key.
+#[derive(Clone)]
+pub struct SecretKey(pub [u8; 64]);
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKey(…)")
+    }
+}
+
+impl SecretKey {
+    /// Parses 128 hex characters.
+    pub fn from_hex(text: &str) -> Result<Self, ConfigError> {
+        let bytes = hex::decode(text.trim()).map_err(|_| ConfigError::SecretKey)?;
+        let bytes: [u8; 64] = bytes.try_into().map_err(|_| ConfigError::SecretKey)?;
+        Ok(Self(bytes))
+    }
+
+    /// A new random key.
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; 64];
+        rand::rng().fill_bytes(&mut bytes);
+        Self(bytes)
+    }
+}
+
+/// What can be wrong with the environment.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("TWOFOLD_SECRET_KEY must be 64 bytes written as 128 hex characters")]
+    SecretKey,
+    #[error("{name} is not valid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+    #[error("cannot prepare the data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// The default configuration for a data directory: SQLite file and secret key inside it.
+    pub fn with_data_dir(data_dir: impl Into<PathBuf>) -> Result<Self, ConfigError> {
+        let data_dir = data_dir.into();
+        Self::from_lookup(|name| match name {
+            "TWOFOLD_DATA_DIR" => Some(data_dir.to_string_lossy().into_owned()),
+            _ => None,
+        })
+    }
+
+    fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let bind = get("TWOFOLD_BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        let data_dir = PathBuf::from(get("TWOFOLD_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        std::fs::create_dir_all(&data_dir).map_err(|source| ConfigError::DataDir {
+            path: data_dir.clone(),
+            source,
+        })?;
+        let database_url = match get("DATABASE_URL") {
+            Some(url) => url,
+            None => data_dir.join("twofold.sqlite3").to_string_lossy().into_owned(),
+        };
+        let secret_key = match get("TWOFOLD_SECRET_KEY") {
+            Some(hex) => SecretKey::from_hex(&hex)?,
+            None => load_or_create_secret_key(&data_dir)?,
+        };
+        let public_url = get("TWOFOLD_PUBLIC_URL")
+            .unwrap_or_else(|| format!("http://{bind}"))
+            .trim_end_matches('/')
+            .to_owned();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(ConfigError::Invalid {
+                name: "TWOFOLD_PUBLIC_URL",
+                reason: "must start with http:// or https://".into(),
+            });
+        }
+        let bcrypt_cost = match get("TWOFOLD_BCRYPT_COST") {
+            None => 12,
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|c| (4..=31).contains(c))
+                .ok_or(ConfigError::Invalid {
+                    name: "TWOFOLD_BCRYPT_COST",
+                    reason: "must be a whole number from 4 to 31".into(),
+                })?,
+        };
+        let signup_open = match get("TWOFOLD_SIGNUP").as_deref() {
+            None | Some("open") => true,
+            Some("closed") => false,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "TWOFOLD_SIGNUP",
+                    reason: format!("must be `open` or `closed`, not `{other}`"),
+                });
+            }
+        };
+        Ok(Self {
+            bind,
+            data_dir,
+            database_url,
+            secret_key,
+            public_url,
+            smtp_url: get("TWOFOLD_SMTP_URL"),
+            issuer: get("TWOFOLD_ISSUER").unwrap_or_else(|| "Twofold".into()),
+            bcrypt_cost,
+            signup_open,
+            limits: Limits::default(),
+        })
+    }
+
+    /// Whether cookies must carry the `Secure` attribute.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+/// Reads `<data dir>/secret_key`, creating it (mode 0600) with a fresh key on first run.
+fn load_or_create_secret_key(data_dir: &Path) -> Result<SecretKey, ConfigError> {
+    let path = data_dir.join("secret_key");
+    let io_err = |source| ConfigError::DataDir {
+        path: path.clone(),
+        source,
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => SecretKey::from_hex(&text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = SecretKey::generate();
+            write_private_file(&path, hex::encode(key.0).as_bytes()).map_err(io_err)?;
+            Ok(key)
+        }
+        Err(e) => Err(io_err(e)),
+    }
+}
+
+#[cfg(unix)]
+fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(contents)?;
+    file.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_key_must_be_128_hex_characters() {
+        assert!(SecretKey::from_hex(&"ab".repeat(64)).is_ok());
+        assert!(SecretKey::from_hex(&"ab".repeat(63)).is_err());
+        assert!(SecretKey::from_hex(&"zz".repeat(64)).is_err());
+    }
+
+    #[test]
+    fn the_generated_secret_key_is_kept_private_and_reused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let first = Config::with_data_dir(dir.path()).expect("config");
+        let second = Config::with_data_dir(dir.path()).expect("config");
+        assert_eq!(first.secret_key.0, second.secret_key.0);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("secret_key"))
+                .expect("key file")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}

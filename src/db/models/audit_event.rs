@@ -1,0 +1,65 @@
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::audit_events;
+
+/// A recorded security event.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = audit_events)]
+pub struct AuditEvent {
+    pub id: i64,
+    pub organization_id: i64,
+    pub actor_id: Option<i64>,
+    pub subject_id: Option<i64>,
+    pub event: String,
+    pub detail: String,
+    pub client_address: String,
+    pub user_agent: String,
+    pub created_at: i64,
+}
+
+/// A security event to record.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = audit_events)]
+pub struct NewAuditEvent<'a> {
+    pub organization_id: i64,
+    pub actor_id: Option<i64>,
+    pub subject_id: Option<i64>,
+    pub event: &'a str,
+    pub detail: &'a str,
+    pub client_address: &'a str,
+    pub user_agent: &'a str,
+    pub created_at: i64,
+}
+
+impl NewAuditEvent<'_> {
+    /// Records the event.
+    pub fn insert(&self, conn: &mut DbConn) -> QueryResult<()> {
+        diesel::insert_into(audit_events::table)
+            .values(self)
+            .execute(conn)?;
+        Ok(())
+    }
+}
+
+impl AuditEvent {
+    /// An organization's events about one person (as actor or subject), newest first.
+    pub fn for_subject(
+        conn: &mut DbConn,
+        organization_id: i64,
+        user_id: i64,
+        limit: i64,
+    ) -> QueryResult<Vec<Self>> {
+        audit_events::table
+            .filter(audit_events::organization_id.eq(organization_id))
+            .filter(
+                audit_events::subject_id
+                    .eq(user_id)
+                    .or(audit_events::actor_id.eq(user_id)),
+            )
+            .order(audit_events::id.desc())
+            .limit(limit)
+            .select(Self::as_select())
+            .load(conn)
+    }
+}

@@ -1,0 +1,13 @@
+//! One module per table: a query struct, an insert struct, and the queries that touch it.
+
+mod audit_event;
+mod client_failure;
+mod organization;
+mod recovery_code;
+mod user;
+
+pub use audit_event::{AuditEvent, NewAuditEvent};
+pub use client_failure::ClientFailure;
+pub use organization::{NewOrganization, Organization};
+pub use recovery_code::StoredRecoveryCode;
+pub use user::{NewUser, User};

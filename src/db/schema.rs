@@ -1,0 +1,76 @@
+// The tables of migrations/, as diesel sees them (kept in step with `diesel print-schema`).
+
+diesel::table! {
+    organizations (id) {
+        id -> BigInt,
+        name -> Text,
+        enforce_two_factor -> Bool,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        email -> Text,
+        name -> Text,
+        password_hash -> Text,
+        role -> Text,
+        totp_secret -> Nullable<Binary>,
+        totp_enabled_at -> Nullable<BigInt>,
+        totp_last_step -> BigInt,
+        pending_totp_secret -> Nullable<Binary>,
+        pending_totp_created_at -> Nullable<BigInt>,
+        session_epoch -> BigInt,
+        failed_attempts -> Integer,
+        locked_until -> BigInt,
+        last_sign_in_at -> Nullable<BigInt>,
+        deactivated_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    recovery_codes (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        code_hash -> Text,
+        used_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    client_failures (address) {
+        address -> Text,
+        window_start -> BigInt,
+        failures -> Integer,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        actor_id -> Nullable<BigInt>,
+        subject_id -> Nullable<BigInt>,
+        event -> Text,
+        detail -> Text,
+        client_address -> Text,
+        user_agent -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(users -> organizations (organization_id));
+diesel::joinable!(recovery_codes -> users (user_id));
+diesel::joinable!(audit_events -> organizations (organization_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    organizations,
+    users,
+    recovery_codes,
+    client_failures,
+    audit_events,
+);

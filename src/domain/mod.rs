@@ -1,0 +1,14 @@
+//! Input parsed into types at the edge: once a value has one of these types it is valid, and
+//! deeper code never checks a raw `String` again.
+
+pub mod code;
+mod email;
+mod name;
+mod password;
+mod role;
+
+pub use code::{OneTimeCode, RecoveryCode, TotpCode};
+pub use email::Email;
+pub use name::{OrganizationName, PersonName};
+pub use password::{Password, PasswordError};
+pub use role::Role;

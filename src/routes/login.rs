@@ -1,0 +1,343 @@
+//! Signing in: `GET/POST /login` (email and password), `GET/POST /login/two-factor` (a code
+//! from the app or a recovery code) and `POST /logout`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::audit::{Origin, event};
+use crate::auth::csrf::CsrfForm;
+use crate::auth::session::{FlashKind, PENDING_TWO_FACTOR_SECS, PendingTwoFactor, TypedSession};
+use crate::auth::throttle;
+use crate::auth::two_factor::{self, CodeCheck};
+use crate::db::models::{StoredRecoveryCode, User};
+use crate::domain::{Email, OneTimeCode};
+use crate::error::AppError;
+use crate::routes::{Chrome, EmptyForm, render, see_other};
+use crate::startup::AppState;
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+}
+
+#[derive(Deserialize)]
+pub struct SignedOutQuery {
+    signed_out: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "login/login.html")]
+struct LoginPage {
+    chrome: Chrome,
+    email: String,
+    error: Option<String>,
+    notice: Option<&'static str>,
+    signup_open: bool,
+}
+
+impl LoginPage {
+    fn new(chrome: Chrome, state: &AppState) -> Self {
+        Self {
+            chrome,
+            email: String::new(),
+            error: None,
+            notice: None,
+            signup_open: state.config.signup_open,
+        }
+    }
+}
+
+/// The one answer for an unknown email and a wrong password.
+const WRONG_CREDENTIALS: &str = "Incorrect email or password.";
+
+pub async fn get_login(
+    session: TypedSession,
+    state: web::Data<AppState>,
+    query: web::Query<SignedOutQuery>,
+) -> Result<HttpResponse, AppError> {
+    if session.user_id().is_some() {
+        // The home page checks the session and sends a stale one back here, purged.
+        return Ok(see_other("/"));
+    }
+    let mut page = LoginPage::new(Chrome::anonymous(&session)?, &state);
+    if query.signed_out.is_some() {
+        page.notice = Some("You have signed out.");
+    }
+    render(&page, StatusCode::OK)
+}
+
+pub async fn post_login(
+    req: HttpRequest,
+    session: TypedSession,
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    let fail = |status: StatusCode, message: String| -> Result<HttpResponse, AppError> {
+        let mut page = LoginPage::new(Chrome::anonymous(&session)?, &state);
+        page.email = form.email.trim().to_owned();
+        page.error = Some(message);
+        render(&page, status)
+    };
+    let email = match Email::parse(&form.email) {
+        Ok(email) => email,
+        Err(message) => return fail(StatusCode::UNPROCESSABLE_ENTITY, message),
+    };
+    if form.password.is_empty() {
+        return fail(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Enter your password.".into(),
+        );
+    }
+
+    let origin = Origin::of(&req);
+    let now = crate::now_unix();
+    let limits = state.config.limits;
+    let address = origin.address.clone();
+    let user = crate::db::run(&state.pool, move |c| {
+        let user = User::find_by_email(c, email.as_str())?;
+        throttle::check(c, &address, user.as_ref(), now, &limits)?;
+        Ok(user)
+    })
+    .await?;
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    let right = state.hasher.verify(form.password.clone(), hash).await?;
+    let user = match user {
+        Some(user) if right && user.deactivated_at.is_none() => user,
+        other => {
+            let failed = other.as_ref().map(|u| (u.id, u.organization_id));
+            crate::db::run(&state.pool, move |c| {
+                throttle::record_failure(c, &origin.address, failed.map(|f| f.0), now, &limits)?;
+                if let Some((user_id, organization_id)) = failed {
+                    origin.record(
+                        c,
+                        organization_id,
+                        None,
+                        Some(user_id),
+                        event::SIGN_IN_FAILED,
+                        "wrong password",
+                        now,
+                    )?;
+                }
+                Ok(())
+            })
+            .await?;
+            return fail(StatusCode::UNAUTHORIZED, WRONG_CREDENTIALS.into());
+        }
+    };
+
+    if user.has_two_factor() {
+        // The failure count is not reset here: only a complete sign-in resets it, or a known
+        // password would buy unlimited guesses at the code.
+        session.begin_two_factor(PendingTwoFactor {
+            user_id: user.id,
+            epoch: user.session_epoch,
+            expires_at: now + PENDING_TWO_FACTOR_SECS,
+        })?;
+        return Ok(see_other("/login/two-factor"));
+    }
+
+    let (user_id, organization_id) = (user.id, user.organization_id);
+    crate::db::run(&state.pool, move |c| {
+        User::record_sign_in(c, user_id, now)?;
+        origin.record(
+            c,
+            organization_id,
+            Some(user_id),
+            Some(user_id),
+            event::SIGN_IN,
+            "password",
+            now,
+        )?;
+        Ok(())
+    })
+    .await?;
+    session.sign_in(user.id, user.session_epoch, false)?;
+    Ok(see_other("/"))
+}
+
+#[derive(Deserialize)]
+pub struct TwoFactorForm {
+    code: String,
+}
+
+#[derive(Template)]
+#[template(path = "login/two_factor.html")]
+struct TwoFactorPage {
+    chrome: Chrome,
+    error: Option<String>,
+}
+
+/// The pending state, if it has not expired.
+fn live_pending(session: &TypedSession, now: i64) -> Option<PendingTwoFactor> {
+    session
+        .pending_two_factor()
+        .filter(|p| p.expires_at > now)
+}
+
+#[derive(Template)]
+#[template(path = "login/expired.html")]
+struct ExpiredPage {
+    chrome: Chrome,
+}
+
+/// The answer when the two-factor step has no live pending state: a clear page that links
+/// back to the start, and no session left over.
+fn sign_in_expired(session: &TypedSession) -> Result<HttpResponse, AppError> {
+    session.purge();
+    let chrome = Chrome {
+        csrf_token: String::new(),
+        viewer: None,
+        flash: None,
+    };
+    render(&ExpiredPage { chrome }, StatusCode::UNAUTHORIZED)
+}
+
+pub async fn get_two_factor(session: TypedSession) -> Result<HttpResponse, AppError> {
+    if live_pending(&session, crate::now_unix()).is_none() {
+        if session.pending_two_factor().is_some() {
+            return sign_in_expired(&session);
+        }
+        return Ok(see_other("/login"));
+    }
+    let page = TwoFactorPage {
+        chrome: Chrome::anonymous(&session)?,
+        error: None,
+    };
+    render(&page, StatusCode::OK)
+}
+
+/// What the two-factor step found.
+enum TwoFactorOutcome {
+    SignedIn {
+        user_id: i64,
+        epoch: i64,
+        via_recovery: bool,
+        codes_left: i64,
+    },
+    Refused(CodeCheck),
+    Expired,
+}
+
+pub async fn post_two_factor(
+    req: HttpRequest,
+    session: TypedSession,
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<TwoFactorForm>,
+) -> Result<HttpResponse, AppError> {
+    let now = crate::now_unix();
+    let Some(pending) = live_pending(&session, now) else {
+        return sign_in_expired(&session);
+    };
+    let refuse = |status: StatusCode, message: String| -> Result<HttpResponse, AppError> {
+        let page = TwoFactorPage {
+            chrome: Chrome::anonymous(&session)?,
+            error: Some(message),
+        };
+        render(&page, status)
+    };
+    let code = match OneTimeCode::parse(&form.code) {
+        Ok(code) => code,
+        Err(message) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, message),
+    };
+
+    let origin = Origin::of(&req);
+    let limits = state.config.limits;
+    let app = state.clone();
+    let outcome = crate::db::run(&state.pool, move |c| {
+        let user = match User::find(c, pending.user_id)? {
+            Some(u)
+                if u.session_epoch == pending.epoch
+                    && u.deactivated_at.is_none()
+                    && u.has_two_factor() =>
+            {
+                u
+            }
+            _ => return Ok(TwoFactorOutcome::Expired),
+        };
+        throttle::check(c, &origin.address, Some(&user), now, &limits)?;
+        let (check, via_recovery) = match &code {
+            OneTimeCode::Totp(code) => {
+                (two_factor::check_totp(c, &app.keys, &user, code, now)?, false)
+            }
+            OneTimeCode::Recovery(code) => (
+                two_factor::check_recovery_code(c, &app.keys, user.id, code, now)?,
+                true,
+            ),
+        };
+        if check != CodeCheck::Accepted {
+            throttle::record_failure(c, &origin.address, Some(user.id), now, &limits)?;
+            origin.record(
+                c,
+                user.organization_id,
+                None,
+                Some(user.id),
+                event::SIGN_IN_FAILED,
+                if via_recovery { "wrong recovery code" } else { "wrong code" },
+                now,
+            )?;
+            return Ok(TwoFactorOutcome::Refused(check));
+        }
+        User::record_sign_in(c, user.id, now)?;
+        if via_recovery {
+            origin.record(
+                c,
+                user.organization_id,
+                Some(user.id),
+                Some(user.id),
+                event::RECOVERY_CODE_USED,
+                "",
+                now,
+            )?;
+        }
+        origin.record(
+            c,
+            user.organization_id,
+            Some(user.id),
+            Some(user.id),
+            event::SIGN_IN,
+            if via_recovery { "recovery code" } else { "authenticator app" },
+            now,
+        )?;
+        Ok(TwoFactorOutcome::SignedIn {
+            user_id: user.id,
+            epoch: user.session_epoch,
+            via_recovery,
+            codes_left: StoredRecoveryCode::count_unused(c, user.id)?,
+        })
+    })
+    .await?;
+
+    match outcome {
+        TwoFactorOutcome::Expired => sign_in_expired(&session),
+        TwoFactorOutcome::Refused(check) => refuse(StatusCode::UNAUTHORIZED, check.message()),
+        TwoFactorOutcome::SignedIn {
+            user_id,
+            epoch,
+            via_recovery,
+            codes_left,
+        } => {
+            session.sign_in(user_id, epoch, via_recovery)?;
+            if via_recovery {
+                session.flash(
+                    FlashKind::Warning,
+                    format!(
+                        "You signed in with a recovery code; {codes_left} unused {} left.",
+                        if codes_left == 1 { "code is" } else { "codes are" }
+                    ),
+                )?;
+            }
+            Ok(see_other("/"))
+        }
+    }
+}
+
+pub async fn post_logout(
+    session: TypedSession,
+    CsrfForm(_): CsrfForm<EmptyForm>,
+) -> HttpResponse {
+    session.purge();
+    see_other("/login?signed_out=1")
+}

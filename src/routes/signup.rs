@@ -1,0 +1,164 @@
+//! `GET/POST /signup`: create an organization and its owner.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::audit::{Origin, event};
+use crate::auth::csrf::CsrfForm;
+use crate::auth::session::{FlashKind, TypedSession};
+use crate::db::models::{NewOrganization, NewUser, User};
+use crate::domain::{Email, OrganizationName, Password, PersonName, Role};
+use crate::error::AppError;
+use crate::routes::{Chrome, render, see_other};
+use crate::startup::AppState;
+
+#[derive(Deserialize)]
+pub struct SignupForm {
+    organization: String,
+    name: String,
+    email: String,
+    password: String,
+}
+
+/// A field's error message, shown next to it.
+#[derive(Default)]
+struct SignupErrors {
+    organization: Option<String>,
+    name: Option<String>,
+    email: Option<String>,
+    password: Option<String>,
+}
+
+impl SignupErrors {
+    fn any(&self) -> bool {
+        self.organization.is_some()
+            || self.name.is_some()
+            || self.email.is_some()
+            || self.password.is_some()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "account/signup.html")]
+struct SignupPage {
+    chrome: Chrome,
+    organization: String,
+    name: String,
+    email: String,
+    errors: SignupErrors,
+}
+
+fn closed() -> AppError {
+    AppError::Forbidden(
+        "Sign-up is closed on this server. Ask your organization's owner or an admin to invite you."
+            .into(),
+    )
+}
+
+pub async fn get_signup(
+    session: TypedSession,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    if !state.config.signup_open {
+        return Err(closed());
+    }
+    let page = SignupPage {
+        chrome: Chrome::anonymous(&session)?,
+        organization: String::new(),
+        name: String::new(),
+        email: String::new(),
+        errors: SignupErrors::default(),
+    };
+    render(&page, StatusCode::OK)
+}
+
+pub async fn post_signup(
+    req: HttpRequest,
+    session: TypedSession,
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<SignupForm>,
+) -> Result<HttpResponse, AppError> {
+    if !state.config.signup_open {
+        return Err(closed());
+    }
+    let mut errors = SignupErrors::default();
+    let organization = OrganizationName::parse(&form.organization)
+        .map_err(|e| errors.organization = Some(e))
+        .ok();
+    let name = PersonName::parse(&form.name)
+        .map_err(|e| errors.name = Some(e))
+        .ok();
+    let email = Email::parse(&form.email)
+        .map_err(|e| errors.email = Some(e))
+        .ok();
+    let password = Password::parse(form.password)
+        .map_err(|e| errors.password = Some(e.to_string()))
+        .ok();
+    let rerender = |errors: SignupErrors| -> Result<HttpResponse, AppError> {
+        let page = SignupPage {
+            chrome: Chrome::anonymous(&session)?,
+            organization: form.organization.clone(),
+            name: form.name.clone(),
+            email: form.email.clone(),
+            errors,
+        };
+        render(&page, StatusCode::UNPROCESSABLE_ENTITY)
+    };
+    let (Some(organization), Some(name), Some(email), Some(password)) =
+        (organization, name, email, password)
+    else {
+        return rerender(errors);
+    };
+    debug_assert!(!errors.any());
+
+    let password_hash = state.hasher.hash(password).await?;
+    let origin = Origin::of(&req);
+    let now = crate::now_unix();
+    let created = crate::db::run(&state.pool, move |c| {
+        crate::db::write_transaction(c, |c| {
+            if User::email_taken(c, email.as_str())? {
+                return Ok(None);
+            }
+            let organization_id = NewOrganization {
+                name: organization.as_str(),
+                created_at: now,
+            }
+            .insert(c)?;
+            let user_id = NewUser {
+                organization_id,
+                email: email.as_str(),
+                name: name.as_str(),
+                password_hash: &password_hash,
+                role: Role::Owner.as_str(),
+                created_at: now,
+            }
+            .insert(c)?;
+            User::record_sign_in(c, user_id, now)?;
+            origin.record(
+                c,
+                organization_id,
+                Some(user_id),
+                Some(user_id),
+                event::ORGANIZATION_CREATED,
+                organization.as_str(),
+                now,
+            )?;
+            Ok(Some(user_id))
+        })
+    })
+    .await?;
+    let Some(user_id) = created else {
+        return rerender(SignupErrors {
+            email: Some("An account with this email already exists. Sign in instead.".into()),
+            ..SignupErrors::default()
+        });
+    };
+    session.sign_in(user_id, 0, false)?;
+    session.flash(
+        FlashKind::Success,
+        "Your organization is ready. Protect your account: turn on two-factor authentication.",
+    )?;
+    Ok(see_other("/settings/security"))
+}

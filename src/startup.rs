@@ -1,0 +1,118 @@
+//! Building the application: the pool and migrations, the derived keys, the middleware and
+//! the routes, on a listener it binds itself (port 0 in tests) and reports.
+
+use std::net::{SocketAddr, TcpListener};
+
+use actix_session::SessionMiddleware;
+use actix_session::config::{BrowserSession, CookieContentSecurity};
+use actix_session::storage::CookieSessionStore;
+use actix_web::cookie::SameSite;
+use actix_web::dev::Server;
+use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::{App, HttpServer, web};
+
+use crate::auth::csrf::MAX_FORM_BYTES;
+use crate::auth::keys::Keys;
+use crate::auth::password::Hasher;
+use crate::config::Config;
+use crate::db::{self, DbPool};
+use crate::routes;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub pool: DbPool,
+    pub keys: Keys,
+    pub hasher: Hasher,
+    pub config: Config,
+}
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "twofold_session";
+
+/// Headers on every response. The CSP allows no inline script; the one small script and the
+/// stylesheet come from our own origin. Pages default to `no-store`: they carry personal data,
+/// secrets (the setup key) and recovery codes; static files set their own caching.
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((
+            "Content-Security-Policy",
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Referrer-Policy", "no-referrer"))
+        .add(("Cross-Origin-Opener-Policy", "same-origin"))
+        .add(("Cache-Control", "no-store"))
+}
+
+/// A built, bound, not yet running application.
+pub struct Application {
+    address: SocketAddr,
+    server: Server,
+}
+
+impl Application {
+    /// Opens the database (applying migrations), derives the keys and binds the listener.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let pool_size = (4 * std::thread::available_parallelism().map_or(2, |n| n.get())) as u32;
+        let pool = db::build_pool(&config.database_url, pool_size)?;
+        let migrate_pool = pool.clone();
+        web::block(move || -> anyhow::Result<()> {
+            let mut conn = migrate_pool.get()?;
+            db::run_migrations(&mut conn)
+        })
+        .await??;
+
+        let listener = TcpListener::bind(&config.bind)?;
+        let address = listener.local_addr()?;
+        let keys = Keys::derive(&config.secret_key);
+        let secure = config.secure_cookies();
+        let state = web::Data::new(AppState {
+            pool,
+            hasher: Hasher::new(config.bcrypt_cost),
+            keys,
+            config,
+        });
+
+        let server = HttpServer::new(move || {
+            let sessions = SessionMiddleware::builder(
+                CookieSessionStore::default(),
+                state.keys.cookie.clone(),
+            )
+            .cookie_name(SESSION_COOKIE.to_owned())
+            .cookie_content_security(CookieContentSecurity::Private)
+            .cookie_http_only(true)
+            .cookie_same_site(SameSite::Lax)
+            .cookie_secure(secure)
+            .session_lifecycle(BrowserSession::default())
+            .build();
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::PayloadConfig::new(MAX_FORM_BYTES))
+                .wrap(sessions)
+                .wrap(security_headers())
+                .wrap(from_fn(crate::telemetry::log_request))
+                .configure(routes::configure)
+                .default_service(web::to(routes::not_found))
+        })
+        .listen(listener)?
+        .run();
+        Ok(Self { address, server })
+    }
+
+    /// The address the app listens on.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The port the app listens on.
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    /// Serves until the process is told to stop.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
