@@ -44,27 +44,54 @@ impl Origin {
         }
     }
 
-    /// Records an event in `organization_id`.
-    pub fn record(
-        &self,
-        conn: &mut DbConn,
-        organization_id: i64,
-        actor_id: Option<i64>,
-        subject_id: Option<i64>,
-        event: &str,
-        detail: &str,
-        now: i64,
-    ) -> diesel::QueryResult<()> {
+    /// Records an event.
+    pub fn record(&self, conn: &mut DbConn, entry: Entry<'_>, now: i64) -> diesel::QueryResult<()> {
         NewAuditEvent {
-            organization_id,
-            actor_id,
-            subject_id,
-            event,
-            detail,
+            organization_id: entry.organization_id,
+            actor_id: entry.actor_id,
+            subject_id: entry.subject_id,
+            event: entry.event,
+            detail: entry.detail,
             client_address: &self.address,
             user_agent: &self.user_agent,
             created_at: now,
         }
         .insert(conn)
+    }
+}
+
+/// Who did what to whom, in which organization.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry<'a> {
+    pub organization_id: i64,
+    pub actor_id: Option<i64>,
+    pub subject_id: Option<i64>,
+    pub event: &'a str,
+    pub detail: &'a str,
+}
+
+impl<'a> Entry<'a> {
+    /// Something a person did to their own account.
+    pub fn own(organization_id: i64, user_id: i64, event: &'a str) -> Self {
+        Self {
+            organization_id,
+            actor_id: Some(user_id),
+            subject_id: Some(user_id),
+            event,
+            detail: "",
+        }
+    }
+
+    /// Something that happened to an account with no signed-in actor (a failed sign-in).
+    pub fn about(organization_id: i64, user_id: i64, event: &'a str) -> Self {
+        Self {
+            actor_id: None,
+            ..Self::own(organization_id, user_id, event)
+        }
+    }
+
+    /// Adds a detail.
+    pub fn detail(self, detail: &'a str) -> Self {
+        Self { detail, ..self }
     }
 }

@@ -27,6 +27,8 @@ pub struct Config {
     pub signup_open: bool,
     /// Limits on failed sign-in attempts.
     pub limits: Limits,
+    /// How long the two-factor step may take after a right password, in seconds.
+    pub two_factor_step_secs: i64,
 }
 
 /// How many failed passwords and codes are tolerated before attempts are refused.
@@ -120,7 +122,10 @@ impl Config {
         })?;
         let database_url = match get("DATABASE_URL") {
             Some(url) => url,
-            None => data_dir.join("twofold.sqlite3").to_string_lossy().into_owned(),
+            None => data_dir
+                .join("twofold.sqlite3")
+                .to_string_lossy()
+                .into_owned(),
         };
         let secret_key = match get("TWOFOLD_SECRET_KEY") {
             Some(hex) => SecretKey::from_hex(&hex)?,
@@ -168,6 +173,7 @@ impl Config {
             bcrypt_cost,
             signup_open,
             limits: Limits::default(),
+            two_factor_step_secs: 5 * 60,
         })
     }
 

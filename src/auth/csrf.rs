@@ -35,7 +35,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
                 return Err(AppError::UnsupportedMediaType);
             }
             let body = body.await.map_err(|e| {
-                if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+                if e.as_response_error().status_code()
+                    == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
+                {
                     AppError::PayloadTooLarge
                 } else {
                     AppError::BadRequest("The form could not be read.".into())
@@ -66,7 +68,10 @@ pub fn tokens_match(expected: &str, submitted: &str) -> bool {
 fn decode_pairs(body: &[u8]) -> Result<Vec<(String, String)>, AppError> {
     let invalid = || AppError::BadRequest("The form contains text that is not valid UTF-8.".into());
     let decode = |part: &[u8]| -> Result<String, AppError> {
-        let plus_as_space: Vec<u8> = part.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
+        let plus_as_space: Vec<u8> = part
+            .iter()
+            .map(|&b| if b == b'+' { b' ' } else { b })
+            .collect();
         let bytes: Vec<u8> = percent_decode(&plus_as_space).collect();
         String::from_utf8(bytes).map_err(|_| invalid())
     };

@@ -27,13 +27,15 @@ impl FromRequest for SignedIn {
         let session = TypedSession::of(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
-            let state = state.ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("no app state")))?;
+            let state =
+                state.ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("no app state")))?;
             let (Some(user_id), Some(epoch)) = (session.user_id(), session.epoch()) else {
                 return Err(AppError::SignInRequired);
             };
-            let found =
-                crate::db::run(&state.pool, move |c| Ok(User::find_with_organization(c, user_id)?))
-                    .await?;
+            let found = crate::db::run(&state.pool, move |c| {
+                Ok(User::find_with_organization(c, user_id)?)
+            })
+            .await?;
             match found {
                 // The epoch check is what makes "signed out on all devices" real with cookie
                 // sessions: any session from before the last bump is refused here.

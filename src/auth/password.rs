@@ -42,8 +42,7 @@ impl Hasher {
             Some(hash) => verify_blocking(&candidate, &hash),
             None => {
                 let dummy = dummy.get_or_init(|| {
-                    bcrypt::non_truncating_hash("twofold-dummy-password", cost)
-                        .unwrap_or_default()
+                    bcrypt::non_truncating_hash("twofold-dummy-password", cost).unwrap_or_default()
                 });
                 // Same work as a real check; the answer is "no" whatever it says.
                 let _ = verify_blocking(&candidate, dummy);

@@ -33,7 +33,11 @@ pub async fn confirm_password(
 }
 
 /// Counts a failed password or code of a signed-in person.
-pub async fn record_failure(state: &AppState, user_id: i64, origin: &Origin) -> Result<(), AppError> {
+pub async fn record_failure(
+    state: &AppState,
+    user_id: i64,
+    origin: &Origin,
+) -> Result<(), AppError> {
     let now = crate::now_unix();
     let limits = state.config.limits;
     let address = origin.address.clone();

@@ -53,7 +53,10 @@ mod tests {
             assert_eq!(code.canonical().len(), 10);
             let shown = code.display();
             assert_eq!(shown.len(), 11);
-            assert_eq!(RecoveryCode::parse(&shown.to_uppercase()).as_ref(), Ok(code));
+            assert_eq!(
+                RecoveryCode::parse(&shown.to_uppercase()).as_ref(),
+                Ok(code)
+            );
         }
     }
 

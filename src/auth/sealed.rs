@@ -61,7 +61,10 @@ mod tests {
     fn a_sealed_secret_opens_only_for_its_owner_and_key() {
         let key = [1u8; 32];
         let sealed = seal(&key, 42, b"secret bytes");
-        assert_eq!(open(&key, 42, &sealed).as_deref(), Some(&b"secret bytes"[..]));
+        assert_eq!(
+            open(&key, 42, &sealed).as_deref(),
+            Some(&b"secret bytes"[..])
+        );
         assert_eq!(open(&key, 43, &sealed), None);
         assert_eq!(open(&[2u8; 32], 42, &sealed), None);
         let mut tampered = sealed.clone();

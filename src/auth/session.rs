@@ -24,9 +24,6 @@ const PENDING: &str = "pending_2fa";
 const FLASH: &str = "flash";
 const VIA_RECOVERY: &str = "via_recovery";
 
-/// How long the two-factor step may take after a right password.
-pub const PENDING_TWO_FACTOR_SECS: i64 = 5 * 60;
-
 /// The state between a right password and a right code: not signed in yet.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct PendingTwoFactor {

@@ -124,7 +124,11 @@ fn skew(secret: &Secret, code: &TotpCode, current: i64) -> Verification {
                 let seconds = (step - current) * PERIOD as i64;
                 let minutes = (seconds as f64 / 60.0).round() as i64;
                 return Verification::ClockSkew {
-                    minutes: if minutes == 0 { seconds.signum() } else { minutes },
+                    minutes: if minutes == 0 {
+                        seconds.signum()
+                    } else {
+                        minutes
+                    },
                 };
             }
         }
@@ -173,7 +177,11 @@ mod tests {
             (2_000_000_000, "69279037"),
             (20_000_000_000, "65353130"),
         ] {
-            assert_eq!(secret.code_at_step(time / PERIOD, 8), expected, "T = {time}");
+            assert_eq!(
+                secret.code_at_step(time / PERIOD, 8),
+                expected,
+                "T = {time}"
+            );
         }
     }
 
@@ -185,7 +193,11 @@ mod tests {
             "399871", "520489",
         ];
         for (counter, value) in expected.iter().enumerate() {
-            assert_eq!(secret.code_at_step(counter as u64, 6), *value, "count {counter}");
+            assert_eq!(
+                secret.code_at_step(counter as u64, 6),
+                *value,
+                "count {counter}"
+            );
         }
     }
 
@@ -213,7 +225,10 @@ mod tests {
         let c = code(&secret.code_at_step(current as u64, 6));
         assert_eq!(verify(&secret, &c, now, current), Verification::Replayed);
         let older = code(&secret.code_at_step((current - 1) as u64, 6));
-        assert_eq!(verify(&secret, &older, now, current), Verification::Replayed);
+        assert_eq!(
+            verify(&secret, &older, now, current),
+            Verification::Replayed
+        );
     }
 
     #[test]
@@ -242,9 +257,10 @@ mod tests {
             otpauth_uri("Twofold", "ada@example.com", &secret),
             "otpauth://totp/Twofold:ada@example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Twofold&algorithm=SHA1&digits=6&period=30"
         );
-        assert!(otpauth_uri("Acme Corp", "a+b@x.io", &secret).starts_with(
-            "otpauth://totp/Acme%20Corp:a%2Bb@x.io?secret="
-        ));
+        assert!(
+            otpauth_uri("Acme Corp", "a+b@x.io", &secret)
+                .starts_with("otpauth://totp/Acme%20Corp:a%2Bb@x.io?secret=")
+        );
     }
 
     #[test]

@@ -36,13 +36,19 @@ impl CodeCheck {
                 if minutes.abs() == 1 { "" } else { "s" },
                 if minutes > 0 { "ahead" } else { "behind" }
             ),
-            Self::Wrong => "That code didn't match. Check your authenticator app and try again.".into(),
+            Self::Wrong => {
+                "That code didn't match. Check your authenticator app and try again.".into()
+            }
         }
     }
 }
 
 /// Opens a sealed TOTP secret of `user_id`.
-pub fn open_secret(keys: &Keys, user_id: i64, sealed_secret: &[u8]) -> Result<totp::Secret, AppError> {
+pub fn open_secret(
+    keys: &Keys,
+    user_id: i64,
+    sealed_secret: &[u8],
+) -> Result<totp::Secret, AppError> {
     sealed::open(&keys.totp_secret, user_id, sealed_secret)
         .map(totp::Secret::from_bytes)
         .ok_or_else(|| {
@@ -64,19 +70,21 @@ pub fn check_totp(
         return Ok(CodeCheck::Wrong);
     };
     let secret = open_secret(keys, user.id, sealed_secret)?;
-    Ok(match totp::verify(&secret, code, now, user.totp_last_step) {
-        totp::Verification::Accepted { step } => {
-            if User::advance_totp_step(conn, user.id, step)? {
-                CodeCheck::Accepted
-            } else {
-                // Another request spent this step (or a later one) first.
-                CodeCheck::Replayed
+    Ok(
+        match totp::verify(&secret, code, now, user.totp_last_step) {
+            totp::Verification::Accepted { step } => {
+                if User::advance_totp_step(conn, user.id, step)? {
+                    CodeCheck::Accepted
+                } else {
+                    // Another request spent this step (or a later one) first.
+                    CodeCheck::Replayed
+                }
             }
-        }
-        totp::Verification::Replayed => CodeCheck::Replayed,
-        totp::Verification::ClockSkew { minutes } => CodeCheck::ClockSkew(minutes),
-        totp::Verification::Wrong => CodeCheck::Wrong,
-    })
+            totp::Verification::Replayed => CodeCheck::Replayed,
+            totp::Verification::ClockSkew { minutes } => CodeCheck::ClockSkew(minutes),
+            totp::Verification::Wrong => CodeCheck::Wrong,
+        },
+    )
 }
 
 /// Checks a recovery code and spends it.

@@ -46,7 +46,9 @@ impl RecoveryCode {
                 'o' => '0',
                 c => c,
             };
-            if !c.is_ascii() || !RECOVERY_ALPHABET.contains(&(c as u8)) || code.len() == RECOVERY_LEN
+            if !c.is_ascii()
+                || !RECOVERY_ALPHABET.contains(&(c as u8))
+                || code.len() == RECOVERY_LEN
             {
                 return Err(Self::message());
             }
@@ -125,18 +127,32 @@ mod tests {
         assert_eq!(code.canonical(), "abcde12345");
         assert_eq!(code.display(), "abcde-12345");
         assert_eq!(
-            RecoveryCode::parse(" abc de 123-45 ").expect("ok").canonical(),
+            RecoveryCode::parse(" abc de 123-45 ")
+                .expect("ok")
+                .canonical(),
             "abcde12345"
         );
-        assert_eq!(RecoveryCode::parse("OIL00-abcde").expect("ok").canonical(), "01100abcde");
-        for bad in ["abcde-1234", "abcde-123456", "abcdu-12345", "abcde_12345", "ábcde-12345"] {
+        assert_eq!(
+            RecoveryCode::parse("OIL00-abcde").expect("ok").canonical(),
+            "01100abcde"
+        );
+        for bad in [
+            "abcde-1234",
+            "abcde-123456",
+            "abcdu-12345",
+            "abcde_12345",
+            "ábcde-12345",
+        ] {
             assert!(RecoveryCode::parse(bad).is_err(), "{bad:?}");
         }
     }
 
     #[test]
     fn the_two_factor_field_takes_either_kind_of_code() {
-        assert!(matches!(OneTimeCode::parse("123456"), Ok(OneTimeCode::Totp(_))));
+        assert!(matches!(
+            OneTimeCode::parse("123456"),
+            Ok(OneTimeCode::Totp(_))
+        ));
         assert!(matches!(
             OneTimeCode::parse("abcde-12345"),
             Ok(OneTimeCode::Recovery(_))

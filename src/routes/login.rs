@@ -6,9 +6,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::audit::{Origin, event};
+use crate::audit::{Entry, Origin, event};
 use crate::auth::csrf::CsrfForm;
-use crate::auth::session::{FlashKind, PENDING_TWO_FACTOR_SECS, PendingTwoFactor, TypedSession};
+use crate::auth::session::{FlashKind, PendingTwoFactor, TypedSession};
 use crate::auth::throttle;
 use crate::auth::two_factor::{self, CodeCheck};
 use crate::db::models::{StoredRecoveryCode, User};
@@ -113,11 +113,8 @@ pub async fn post_login(
                 if let Some((user_id, organization_id)) = failed {
                     origin.record(
                         c,
-                        organization_id,
-                        None,
-                        Some(user_id),
-                        event::SIGN_IN_FAILED,
-                        "wrong password",
+                        Entry::about(organization_id, user_id, event::SIGN_IN_FAILED)
+                            .detail("wrong password"),
                         now,
                     )?;
                 }
@@ -134,7 +131,7 @@ pub async fn post_login(
         session.begin_two_factor(PendingTwoFactor {
             user_id: user.id,
             epoch: user.session_epoch,
-            expires_at: now + PENDING_TWO_FACTOR_SECS,
+            expires_at: now + state.config.two_factor_step_secs,
         })?;
         return Ok(see_other("/login/two-factor"));
     }
@@ -144,11 +141,7 @@ pub async fn post_login(
         User::record_sign_in(c, user_id, now)?;
         origin.record(
             c,
-            organization_id,
-            Some(user_id),
-            Some(user_id),
-            event::SIGN_IN,
-            "password",
+            Entry::own(organization_id, user_id, event::SIGN_IN).detail("password"),
             now,
         )?;
         Ok(())
@@ -172,9 +165,7 @@ struct TwoFactorPage {
 
 /// The pending state, if it has not expired.
 fn live_pending(session: &TypedSession, now: i64) -> Option<PendingTwoFactor> {
-    session
-        .pending_two_factor()
-        .filter(|p| p.expires_at > now)
+    session.pending_two_factor().filter(|p| p.expires_at > now)
 }
 
 #[derive(Template)]
@@ -259,9 +250,10 @@ pub async fn post_two_factor(
         };
         throttle::check(c, &origin.address, Some(&user), now, &limits)?;
         let (check, via_recovery) = match &code {
-            OneTimeCode::Totp(code) => {
-                (two_factor::check_totp(c, &app.keys, &user, code, now)?, false)
-            }
+            OneTimeCode::Totp(code) => (
+                two_factor::check_totp(c, &app.keys, &user, code, now)?,
+                false,
+            ),
             OneTimeCode::Recovery(code) => (
                 two_factor::check_recovery_code(c, &app.keys, user.id, code, now)?,
                 true,
@@ -271,11 +263,13 @@ pub async fn post_two_factor(
             throttle::record_failure(c, &origin.address, Some(user.id), now, &limits)?;
             origin.record(
                 c,
-                user.organization_id,
-                None,
-                Some(user.id),
-                event::SIGN_IN_FAILED,
-                if via_recovery { "wrong recovery code" } else { "wrong code" },
+                Entry::about(user.organization_id, user.id, event::SIGN_IN_FAILED).detail(
+                    if via_recovery {
+                        "wrong recovery code"
+                    } else {
+                        "wrong code"
+                    },
+                ),
                 now,
             )?;
             return Ok(TwoFactorOutcome::Refused(check));
@@ -284,21 +278,17 @@ pub async fn post_two_factor(
         if via_recovery {
             origin.record(
                 c,
-                user.organization_id,
-                Some(user.id),
-                Some(user.id),
-                event::RECOVERY_CODE_USED,
-                "",
+                Entry::own(user.organization_id, user.id, event::RECOVERY_CODE_USED),
                 now,
             )?;
         }
         origin.record(
             c,
-            user.organization_id,
-            Some(user.id),
-            Some(user.id),
-            event::SIGN_IN,
-            if via_recovery { "recovery code" } else { "authenticator app" },
+            Entry::own(user.organization_id, user.id, event::SIGN_IN).detail(if via_recovery {
+                "recovery code"
+            } else {
+                "authenticator app"
+            }),
             now,
         )?;
         Ok(TwoFactorOutcome::SignedIn {
@@ -325,7 +315,11 @@ pub async fn post_two_factor(
                     FlashKind::Warning,
                     format!(
                         "You signed in with a recovery code; {codes_left} unused {} left.",
-                        if codes_left == 1 { "code is" } else { "codes are" }
+                        if codes_left == 1 {
+                            "code is"
+                        } else {
+                            "codes are"
+                        }
                     ),
                 )?;
             }
@@ -334,10 +328,7 @@ pub async fn post_two_factor(
     }
 }
 
-pub async fn post_logout(
-    session: TypedSession,
-    CsrfForm(_): CsrfForm<EmptyForm>,
-) -> HttpResponse {
+pub async fn post_logout(session: TypedSession, CsrfForm(_): CsrfForm<EmptyForm>) -> HttpResponse {
     session.purge();
     see_other("/login?signed_out=1")
 }

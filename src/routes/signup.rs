@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::audit::{Origin, event};
+use crate::audit::{Entry, Origin, event};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::session::{FlashKind, TypedSession};
 use crate::db::models::{NewOrganization, NewUser, User};
@@ -138,11 +138,8 @@ pub async fn post_signup(
             User::record_sign_in(c, user_id, now)?;
             origin.record(
                 c,
-                organization_id,
-                Some(user_id),
-                Some(user_id),
-                event::ORGANIZATION_CREATED,
-                organization.as_str(),
+                Entry::own(organization_id, user_id, event::ORGANIZATION_CREATED)
+                    .detail(organization.as_str()),
                 now,
             )?;
             Ok(Some(user_id))

@@ -8,16 +8,22 @@ const SCRIPT: &str = include_str!("../../static/app.js");
 const FAVICON: &str = include_str!("../../static/favicon.svg");
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/static/style.css", web::get().to(|| asset(STYLE, "text/css; charset=utf-8")))
-        .route(
-            "/static/app.js",
-            web::get().to(|| asset(SCRIPT, "text/javascript; charset=utf-8")),
-        )
-        .route(
-            "/static/favicon.svg",
-            web::get().to(|| asset(FAVICON, "image/svg+xml")),
-        )
-        .route("/favicon.ico", web::get().to(|| asset(FAVICON, "image/svg+xml")));
+    cfg.route(
+        "/static/style.css",
+        web::get().to(|| asset(STYLE, "text/css; charset=utf-8")),
+    )
+    .route(
+        "/static/app.js",
+        web::get().to(|| asset(SCRIPT, "text/javascript; charset=utf-8")),
+    )
+    .route(
+        "/static/favicon.svg",
+        web::get().to(|| asset(FAVICON, "image/svg+xml")),
+    )
+    .route(
+        "/favicon.ico",
+        web::get().to(|| asset(FAVICON, "image/svg+xml")),
+    );
 }
 
 async fn asset(body: &'static str, content_type: &'static str) -> HttpResponse {

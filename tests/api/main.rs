@@ -1,1 +1,12 @@
-fn main(){}
+//! Twofold's integration tests: the real app over HTTP on a temp SQLite file. One binary, so
+//! the suite links once.
+
+mod helpers;
+
+mod bad_input;
+mod brute_force;
+mod headers_and_csrf;
+mod recovery_codes;
+mod sign_in;
+mod signup;
+mod two_factor_setup;

@@ -56,7 +56,10 @@ impl ClientFailure {
             })
             .on_conflict(client_failures::address)
             .do_update()
-            .set(client_failures::failures.eq(client_failures::failures + excluded(client_failures::failures)))
+            .set(
+                client_failures::failures
+                    .eq(client_failures::failures + excluded(client_failures::failures)),
+            )
             .execute(conn)?;
         Ok(())
     }

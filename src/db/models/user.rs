@@ -100,8 +100,10 @@ impl User {
 
     /// Whether an account with this email exists.
     pub fn email_taken(conn: &mut DbConn, email: &str) -> QueryResult<bool> {
-        diesel::select(diesel::dsl::exists(users::table.filter(users::email.eq(email))))
-            .get_result(conn)
+        diesel::select(diesel::dsl::exists(
+            users::table.filter(users::email.eq(email)),
+        ))
+        .get_result(conn)
     }
 
     /// Marks `step` as used, if it is newer than the last used step. The row count decides:

@@ -35,8 +35,11 @@ pub async fn get_owner(
             .optional()?)
     })
     .await?;
-    let (owner_name, owner_email) =
-        owner.ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("organization {organization_id} has no owner")))?;
+    let (owner_name, owner_email) = owner.ok_or_else(|| {
+        AppError::Unexpected(anyhow::anyhow!(
+            "organization {organization_id} has no owner"
+        ))
+    })?;
     let page = OwnerPage {
         chrome: Chrome::signed_in(&signed_in)?,
         section: "owner",

@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::audit::{Origin, event};
+use crate::audit::{Entry, Origin, event};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::extractors::SignedIn;
 use crate::auth::reauth;
@@ -119,11 +119,7 @@ pub async fn post_recovery_codes(
             let codes = two_factor::replace_recovery_codes(c, &app.keys, user_id, now)?;
             origin.record(
                 c,
-                organization_id,
-                Some(user_id),
-                Some(user_id),
-                event::RECOVERY_CODES_REGENERATED,
-                "",
+                Entry::own(organization_id, user_id, event::RECOVERY_CODES_REGENERATED),
                 now,
             )?;
             Ok(codes)
@@ -193,11 +189,7 @@ pub async fn post_disable(
             StoredRecoveryCode::delete_all(c, user.id)?;
             origin.record(
                 c,
-                user.organization_id,
-                Some(user.id),
-                Some(user.id),
-                event::TWO_FACTOR_DISABLED,
-                "",
+                Entry::own(user.organization_id, user.id, event::TWO_FACTOR_DISABLED),
                 now,
             )?;
             Ok(Ok(epoch))

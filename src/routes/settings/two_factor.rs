@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::audit::{Origin, event};
+use crate::audit::{Entry, Origin, event};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::extractors::SignedIn;
 use crate::auth::session::FlashKind;
@@ -141,23 +141,28 @@ pub async fn post_confirm(
         return setup_not_started(&signed_in);
     };
     let moving = signed_in.user.has_two_factor();
-    let refuse = |status: StatusCode, password_error: Option<String>, code_error: Option<String>| {
-        let page = ConfirmPage {
-            chrome: Chrome::signed_in(&signed_in)?,
-            section: "security",
-            moving,
-            password_error,
-            code_error,
+    let refuse =
+        |status: StatusCode, password_error: Option<String>, code_error: Option<String>| {
+            let page = ConfirmPage {
+                chrome: Chrome::signed_in(&signed_in)?,
+                section: "security",
+                moving,
+                password_error,
+                code_error,
+            };
+            render(&page, status)
         };
-        render(&page, status)
-    };
     let code = match TotpCode::parse(&form.code) {
         Ok(code) => code,
         Err(message) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, None, Some(message)),
     };
     let origin = Origin::of(&req);
     if !reauth::confirm_password(&state, &signed_in.user, &origin, form.password).await? {
-        return refuse(StatusCode::UNAUTHORIZED, Some("Incorrect password.".into()), None);
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            Some("Incorrect password.".into()),
+            None,
+        );
     }
     // The code proves the app holds the new secret. Its step is not checked against the old
     // secret's last step: they are different secrets. It becomes the new last step.
@@ -188,15 +193,7 @@ pub async fn post_confirm(
             } else {
                 event::TWO_FACTOR_ENABLED
             };
-            origin.record(
-                c,
-                user.organization_id,
-                Some(user.id),
-                Some(user.id),
-                what,
-                "",
-                now,
-            )?;
+            origin.record(c, Entry::own(user.organization_id, user.id, what), now)?;
             Ok(Some(codes))
         })
     })

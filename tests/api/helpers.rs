@@ -1,0 +1,472 @@
+//! The test harness: the real app on its own port with a fresh temp-file SQLite database, and
+//! a small HTTP client with a cookie jar that reads pages as a browser would.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use awc::http::StatusCode;
+use twofold::auth::totp::{self, Secret};
+use twofold::config::Config;
+use twofold::startup::{Application, SESSION_COOKIE};
+
+/// A password that meets the rules, used for every test person.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A running app.
+pub struct TestApp {
+    pub address: String,
+    pub config: Config,
+    /// Keeps the temp directory (database, secret key) alive as long as any app uses it.
+    pub dir: Arc<tempfile::TempDir>,
+}
+
+impl TestApp {
+    /// An app on a new temp database, with a cheap bcrypt cost.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// An app on a new temp database, with the configuration adjusted by `adjust`.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+        Self::spawn_in(dir, adjust).await
+    }
+
+    /// A second app process on the same data directory: a restart, or another instance.
+    pub async fn spawn_again(&self) -> Self {
+        let config = self.config.clone();
+        Self::spawn_in(self.dir.clone(), move |c| *c = config).await
+    }
+
+    async fn spawn_in(dir: Arc<tempfile::TempDir>, adjust: impl FnOnce(&mut Config)) -> Self {
+        twofold::telemetry::init();
+        let mut config = Config::with_data_dir(dir.path()).expect("config");
+        config.bind = "127.0.0.1:0".into();
+        config.bcrypt_cost = 4;
+        adjust(&mut config);
+        let config_for_app = config.clone();
+        let app = Application::build(config_for_app)
+            .await
+            .expect("app builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        actix_rt::spawn(app.run_until_stopped());
+        Self {
+            address,
+            config,
+            dir,
+        }
+    }
+
+    /// A new browser: its own cookie jar.
+    pub fn client(&self) -> Client {
+        Client::new(&self.address)
+    }
+
+    /// The SQLite database file.
+    pub fn db_path(&self) -> PathBuf {
+        PathBuf::from(&self.config.database_url)
+    }
+
+    /// A direct connection to the app's database, for asserting what it stores.
+    pub fn db(&self) -> diesel::SqliteConnection {
+        use diesel::Connection;
+        use diesel::connection::SimpleConnection;
+        let mut conn =
+            diesel::SqliteConnection::establish(&self.config.database_url).expect("database");
+        conn.batch_execute("PRAGMA busy_timeout = 5000;")
+            .expect("busy timeout");
+        conn
+    }
+
+    /// Runs one SQL query returning one integer.
+    pub fn count(&self, sql: &str) -> i64 {
+        use diesel::RunQueryDsl;
+        use diesel::sql_types::BigInt;
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+        }
+        let rows: Vec<Row> = diesel::sql_query(format!("SELECT ({sql}) AS n"))
+            .load(&mut self.db())
+            .expect("query");
+        rows[0].n
+    }
+
+    /// Creates an organization with its owner through `/signup` and returns the owner's
+    /// browser, signed in.
+    pub async fn signup(&self, organization: &str, name: &str, email: &str) -> Client {
+        let client = self.client();
+        client.get("/signup").await.assert_status(200);
+        let res = client
+            .submit(
+                "/signup",
+                &[
+                    ("organization", organization),
+                    ("name", name),
+                    ("email", email),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await;
+        res.assert_redirect("/settings/security");
+        client
+    }
+
+    /// Signs up an owner who turns 2FA on; returns their authenticator and recovery codes.
+    /// The browser is signed out, as 2FA confirmation ends every session.
+    pub async fn owner_with_two_factor(&self, email: &str) -> (Client, Authenticator, Vec<String>) {
+        let client = self.signup("Acme", "Ada Lovelace", email).await;
+        let (device, codes) = client.enable_two_factor(PASSWORD).await;
+        (client, device, codes)
+    }
+}
+
+/// A response, read whole.
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: awc::http::header::HeaderMap,
+    pub body: String,
+}
+
+impl Response {
+    /// Asserts the status code, showing the page on failure.
+    #[track_caller]
+    pub fn assert_status(&self, status: u16) -> &Self {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body:\n{}",
+            self.body
+        );
+        self
+    }
+
+    /// Asserts a 303 redirect to `location`.
+    #[track_caller]
+    pub fn assert_redirect(&self, location: &str) -> &Self {
+        assert_eq!(
+            self.status.as_u16(),
+            303,
+            "expected a redirect; body:\n{}",
+            self.body
+        );
+        assert_eq!(self.header("location").as_deref(), Some(location));
+        self
+    }
+
+    /// Asserts the page contains `text`.
+    #[track_caller]
+    pub fn assert_contains(&self, text: &str) -> &Self {
+        assert!(
+            self.body.contains(text),
+            "expected {text:?} in the page:\n{}",
+            self.body
+        );
+        self
+    }
+
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+
+    /// The text content of the element with this id (tags stripped, whitespace trimmed).
+    pub fn element_text(&self, id: &str) -> Option<String> {
+        let marker = format!("id=\"{id}\"");
+        let at = self.body.find(&marker)?;
+        let open_end = at + self.body[at..].find('>')? + 1;
+        let tag_start = self.body[..at].rfind('<')?;
+        let tag: String = self.body[tag_start + 1..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        let close = format!("</{tag}>");
+        let end = open_end + self.body[open_end..].find(&close)?;
+        Some(strip_tags(&self.body[open_end..end]).trim().to_owned())
+    }
+
+    /// The recovery codes listed in `#recovery-codes`, each from its `<code>` element.
+    pub fn recovery_codes(&self) -> Vec<String> {
+        let start = self
+            .body
+            .find("id=\"recovery-codes\"")
+            .unwrap_or_else(|| panic!("no #recovery-codes in:\n{}", self.body));
+        let end = start + self.body[start..].find("</ul>").expect("list end");
+        self.body[start..end]
+            .split("<code>")
+            .skip(1)
+            .map(|s| s.split("</code>").next().expect("code end").to_owned())
+            .collect()
+    }
+}
+
+/// Removes tags from an HTML fragment.
+pub fn strip_tags(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A browser: keeps cookies and the latest CSRF token it has seen in a page.
+pub struct Client {
+    base: String,
+    http: awc::Client,
+    pub cookies: RefCell<BTreeMap<String, String>>,
+    csrf: RefCell<Option<String>>,
+    /// The browser's User-Agent header.
+    pub user_agent: String,
+}
+
+impl Client {
+    fn new(base: &str) -> Self {
+        Self {
+            base: base.to_owned(),
+            http: awc::Client::builder()
+                .disable_redirects()
+                .timeout(Duration::from_secs(60))
+                .finish(),
+            cookies: RefCell::new(BTreeMap::new()),
+            csrf: RefCell::new(None),
+            user_agent: "twofold-tests".into(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .borrow()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// The session cookie's value, if any.
+    pub fn session_cookie(&self) -> Option<String> {
+        self.cookies.borrow().get(SESSION_COOKIE).cloned()
+    }
+
+    /// Replaces the session cookie (to replay an old one).
+    pub fn set_session_cookie(&self, value: &str) {
+        self.cookies
+            .borrow_mut()
+            .insert(SESSION_COOKIE.to_owned(), value.to_owned());
+    }
+
+    /// The CSRF token last seen in a page.
+    pub fn csrf_token(&self) -> String {
+        self.csrf
+            .borrow()
+            .clone()
+            .expect("no CSRF token seen yet: GET a page with a form first")
+    }
+
+    async fn finish<S>(
+        &self,
+        res: Result<awc::ClientResponse<S>, awc::error::SendRequestError>,
+    ) -> Response
+    where
+        S: futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>>
+            + Unpin,
+    {
+        let mut res = res.expect("request sent");
+        for value in res.headers().get_all("set-cookie") {
+            let text = value.to_str().expect("ascii cookie");
+            let first = text.split(';').next().expect("cookie pair");
+            let (name, value) = first.split_once('=').expect("name=value");
+            let removed = text.to_ascii_lowercase().contains("max-age=0") || value.is_empty();
+            if removed {
+                self.cookies.borrow_mut().remove(name);
+            } else {
+                self.cookies
+                    .borrow_mut()
+                    .insert(name.to_owned(), value.to_owned());
+            }
+        }
+        let body = res.body().limit(16 * 1024 * 1024).await.expect("body");
+        let body = String::from_utf8_lossy(&body).into_owned();
+        if let Some(token) = find_csrf(&body) {
+            *self.csrf.borrow_mut() = Some(token);
+        }
+        Response {
+            status: res.status(),
+            headers: res.headers().clone(),
+            body,
+        }
+    }
+
+    /// GET a path.
+    pub async fn get(&self, path: &str) -> Response {
+        let res = self
+            .http
+            .get(format!("{}{}", self.base, path))
+            .insert_header(("Cookie", self.cookie_header()))
+            .insert_header(("User-Agent", self.user_agent.clone()))
+            .send()
+            .await;
+        self.finish(res).await
+    }
+
+    /// POST a form exactly as given (no CSRF token added).
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let res = self
+            .http
+            .post(format!("{}{}", self.base, path))
+            .insert_header(("Cookie", self.cookie_header()))
+            .insert_header(("User-Agent", self.user_agent.clone()))
+            .send_form(&fields)
+            .await;
+        self.finish(res).await
+    }
+
+    /// POST a raw body with a content type.
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Response {
+        let res = self
+            .http
+            .post(format!("{}{}", self.base, path))
+            .insert_header(("Cookie", self.cookie_header()))
+            .content_type(content_type)
+            .send_body(body)
+            .await;
+        self.finish(res).await
+    }
+
+    /// POST a form with the CSRF token of the last page seen, as a browser submits a form.
+    pub async fn submit(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let token = self.csrf_token();
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post(path, &all).await
+    }
+
+    /// Signs in with a password: the answer is the redirect to `/` or to the two-factor page.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Response {
+        self.get("/login").await;
+        self.submit("/login", &[("email", email), ("password", password)])
+            .await
+    }
+
+    /// Enters a code at the two-factor step.
+    pub async fn two_factor(&self, code: &str) -> Response {
+        self.get("/login/two-factor").await;
+        self.submit("/login/two-factor", &[("code", code)]).await
+    }
+
+    /// Signs in with password and a fresh code from `device`; asserts it lands on `/`.
+    pub async fn sign_in_with_code(&self, email: &str, device: &Authenticator) {
+        self.sign_in(email, PASSWORD)
+            .await
+            .assert_redirect("/login/two-factor");
+        let code = device.code().await;
+        self.two_factor(&code).await.assert_redirect("/");
+    }
+
+    /// Starts 2FA setup and returns the setup page.
+    pub async fn start_setup(&self) -> Response {
+        self.get("/settings/security").await.assert_status(200);
+        self.submit("/settings/security/two-factor/setup", &[])
+            .await
+            .assert_redirect("/settings/security/two-factor/setup");
+        let page = self.get("/settings/security/two-factor/setup").await;
+        page.assert_status(200);
+        page
+    }
+
+    /// Turns 2FA on (or moves it to a new app): returns the new authenticator and the
+    /// recovery codes shown once. Afterwards this browser is signed out.
+    pub async fn enable_two_factor(&self, password: &str) -> (Authenticator, Vec<String>) {
+        let page = self.start_setup().await;
+        let device = Authenticator::from_setup_page(&page);
+        self.get("/settings/security/two-factor/confirm")
+            .await
+            .assert_status(200);
+        let code = device.code().await;
+        let res = self
+            .submit(
+                "/settings/security/two-factor/confirm",
+                &[("password", password), ("code", &code)],
+            )
+            .await;
+        res.assert_status(200);
+        let codes = res.recovery_codes();
+        assert_eq!(codes.len(), 5);
+        (device, codes)
+    }
+}
+
+/// The value of the first `csrf_token` field in a page.
+fn find_csrf(body: &str) -> Option<String> {
+    let at = body.find("name=\"csrf_token\" value=\"")?;
+    let rest = &body[at + "name=\"csrf_token\" value=\"".len()..];
+    let token = &rest[..rest.find('"')?];
+    (!token.is_empty()).then(|| token.to_owned())
+}
+
+/// An authenticator app: the secret read from the setup page, and the last step it gave out,
+/// so that each code it gives is one the server has not seen.
+pub struct Authenticator {
+    pub secret: Secret,
+    pub base32: String,
+    last_step: RefCell<i64>,
+}
+
+impl Authenticator {
+    /// Reads the setup key shown in `#setup-key`.
+    pub fn from_setup_page(page: &Response) -> Self {
+        let key = page.element_text("setup-key").expect("#setup-key");
+        let base32: String = key.chars().filter(|c| !c.is_whitespace()).collect();
+        let bytes = data_encoding::BASE32_NOPAD
+            .decode(base32.as_bytes())
+            .expect("base32 key");
+        Self {
+            secret: Secret::from_bytes(bytes),
+            base32,
+            last_step: RefCell::new(-1),
+        }
+    }
+
+    /// The code for a step.
+    pub fn code_at(&self, step: i64) -> String {
+        self.secret.code_at_step(step as u64, 6)
+    }
+
+    /// The current time step.
+    pub fn current_step() -> i64 {
+        totp::step_at(twofold::now_unix())
+    }
+
+    /// A code the server will accept: the current step, or the next one (inside the server's
+    /// window of ±1 step) when the current one was given out; waits for the clock when both
+    /// were.
+    pub async fn code(&self) -> String {
+        loop {
+            let current = Self::current_step();
+            let step = (*self.last_step.borrow() + 1).max(current);
+            if step <= current + 1 {
+                *self.last_step.borrow_mut() = step;
+                return self.code_at(step);
+            }
+            actix_rt::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+
+    /// Marks a step as given out elsewhere (for example by another implementation).
+    pub fn mark_used(&self, step: i64) {
+        let mut last = self.last_step.borrow_mut();
+        *last = (*last).max(step);
+    }
+}

@@ -1,0 +1,275 @@
+//! Signing in with a password and with a second factor.
+
+use std::process::Command;
+
+use futures_util::future::join_all;
+
+use crate::helpers::{Authenticator, PASSWORD, TestApp};
+
+#[actix_rt::test]
+async fn an_unknown_email_and_a_wrong_password_get_the_same_answer() {
+    let app = TestApp::spawn().await;
+    app.signup("Acme", "Ada", "ada@example.com").await;
+
+    let wrong_password = app
+        .client()
+        .sign_in("ada@example.com", "wrong password!")
+        .await;
+    let unknown_email = app
+        .client()
+        .sign_in("nobody@example.com", "wrong password!")
+        .await;
+    wrong_password
+        .assert_status(401)
+        .assert_contains("Incorrect email or password.");
+    unknown_email
+        .assert_status(401)
+        .assert_contains("Incorrect email or password.");
+    let message = |body: &str| {
+        let start = body.find("<p class=\"form-error\"").expect("error shown");
+        body[start..start + body[start..].find("</p>").expect("end")].to_owned()
+    };
+    assert_eq!(message(&wrong_password.body), message(&unknown_email.body));
+}
+
+#[actix_rt::test]
+async fn a_person_without_two_factor_signs_in_with_the_password_alone() {
+    let app = TestApp::spawn().await;
+    app.signup("Acme", "Ada", "ada@example.com").await;
+    let client = app.client();
+    client
+        .sign_in("ADA@example.com ", PASSWORD)
+        .await
+        .assert_redirect("/");
+    client
+        .get("/")
+        .await
+        .assert_status(200)
+        .assert_contains("Ada");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM users WHERE last_sign_in_at IS NOT NULL"),
+        1
+    );
+}
+
+#[actix_rt::test]
+async fn with_two_factor_the_password_alone_opens_nothing() {
+    let app = TestApp::spawn().await;
+    let (_, _device, _) = app.owner_with_two_factor("ada@example.com").await;
+    let client = app.client();
+    client.get("/login").await;
+    let before = client.session_cookie().expect("anonymous session");
+    client
+        .sign_in("ada@example.com", PASSWORD)
+        .await
+        .assert_redirect("/login/two-factor");
+    let pending = client.session_cookie().expect("pending session");
+    assert_ne!(before, pending, "the session is renewed after the password");
+    client.get("/").await.assert_redirect("/login");
+    client
+        .get("/settings/security")
+        .await
+        .assert_redirect("/login");
+}
+
+#[actix_rt::test]
+async fn a_code_signs_in_under_a_new_session_identity() {
+    let app = TestApp::spawn().await;
+    let (_, device, _) = app.owner_with_two_factor("ada@example.com").await;
+    let client = app.client();
+    client
+        .sign_in("ada@example.com", PASSWORD)
+        .await
+        .assert_redirect("/login/two-factor");
+    let page = client.get("/login/two-factor").await;
+    page.assert_status(200)
+        .assert_contains("autocomplete=\"one-time-code\"")
+        .assert_contains("inputmode=\"numeric\"")
+        .assert_contains("autofocus");
+    let pending = client.session_cookie().expect("pending session");
+    let code = device.code().await;
+    client
+        .submit("/login/two-factor", &[("code", &code)])
+        .await
+        .assert_redirect("/");
+    assert_ne!(client.session_cookie(), Some(pending));
+    client.get("/").await.assert_status(200);
+}
+
+#[actix_rt::test]
+async fn codes_from_an_independent_totp_implementation_sign_in() {
+    let app = TestApp::spawn().await;
+    let (_, device, _) = app.owner_with_two_factor("ada@example.com").await;
+    // oathtool (Debian's oath-toolkit) shares no code with totp-lite. It prints the codes of
+    // the current step and the next one.
+    let before = Authenticator::current_step();
+    let output = Command::new("oathtool")
+        .args(["--totp", "-b", "-w", "1", &device.base32])
+        .output()
+        .expect("oathtool is installed by the test set-up (.ci/test)");
+    assert!(output.status.success(), "oathtool failed: {output:?}");
+    let stdout = String::from_utf8(output.stdout).expect("utf-8");
+    let codes: Vec<&str> = stdout.lines().collect();
+    assert_eq!(codes.len(), 2, "{stdout}");
+    // The confirmation spent the current step, so the next step's code is the one to use.
+    let current = Authenticator::current_step();
+    assert!(
+        codes[0] == device.code_at(before) || codes[0] == device.code_at(current),
+        "both implementations agree"
+    );
+    let client = app.client();
+    client
+        .sign_in("ada@example.com", PASSWORD)
+        .await
+        .assert_redirect("/login/two-factor");
+    client.two_factor(codes[1]).await.assert_redirect("/");
+    device.mark_used(current + 1);
+}
+
+#[actix_rt::test]
+async fn a_code_once_accepted_is_never_accepted_again() {
+    let app = TestApp::spawn().await;
+    let (_, device, _) = app.owner_with_two_factor("ada@example.com").await;
+    let first = app.client();
+    first
+        .sign_in("ada@example.com", PASSWORD)
+        .await
+        .assert_redirect("/login/two-factor");
+    let code = device.code().await;
+    first.two_factor(&code).await.assert_redirect("/");
+
+    let second = app.client();
+    second
+        .sign_in("ada@example.com", PASSWORD)
+        .await
+        .assert_redirect("/login/two-factor");
+    second
+        .two_factor(&code)
+        .await
+        .assert_status(401)
+        .assert_contains("already used");
+    second.get("/").await.assert_redirect("/login");
+}
+
+#[actix_rt::test]
+async fn ten_concurrent_sign_ins_with_one_totp_code_let_exactly_one_in() {
+    let app = TestApp::spawn().await;
+    let (_, device, _) = app.owner_with_two_factor("ada@example.com").await;
+    let clients: Vec<_> = (0..10).map(|_| app.client()).collect();
+    for client in &clients {
+        client
+            .sign_in("ada@example.com", PASSWORD)
+            .await
+            .assert_redirect("/login/two-factor");
+        client.get("/login/two-factor").await.assert_status(200);
+    }
+    let code = device.code().await;
+    let fields = [("code", code.as_str())];
+    let results = join_all(
+        clients
+            .iter()
+            .map(|c| c.submit("/login/two-factor", &fields)),
+    )
+    .await;
+    let admitted = results.iter().filter(|r| r.status.as_u16() == 303).count();
+    let refused = results.iter().filter(|r| r.status.as_u16() == 401).count();
+    assert_eq!((admitted, refused), (1, 9));
+}
+
+#[actix_rt::test]
+async fn a_phone_clock_minutes_off_is_reported_and_still_refused() {
+    let app = TestApp::spawn().await;
+    let (_, device, _) = app.owner_with_two_factor("ada@example.com").await;
+    let client = app.client();
+    client
+        .sign_in("ada@example.com", PASSWORD)
+        .await
+        .assert_redirect("/login/two-factor");
+    let ahead = device.code_at(Authenticator::current_step() + 8);
+    client
+        .two_factor(&ahead)
+        .await
+        .assert_status(401)
+        .assert_contains("clock looks off by about 4 minutes");
+    assert_eq!(
+        app.count("SELECT failed_attempts FROM users WHERE email = 'ada@example.com'"),
+        1
+    );
+}
+
+#[actix_rt::test]
+async fn the_two_factor_step_expires() {
+    let app = TestApp::spawn_with(|c| c.two_factor_step_secs = 1).await;
+    let (_, device, _) = app.owner_with_two_factor("ada@example.com").await;
+    let client = app.client();
+    client
+        .sign_in("ada@example.com", PASSWORD)
+        .await
+        .assert_redirect("/login/two-factor");
+    client.get("/login/two-factor").await.assert_status(200);
+    actix_rt::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let code = device.code().await;
+    client
+        .submit("/login/two-factor", &[("code", &code)])
+        .await
+        .assert_status(401)
+        .assert_contains("Your sign-in expired");
+    client.get("/").await.assert_redirect("/login");
+    // Nothing was spent: the same code still signs in from the start.
+    let again = app.client();
+    again
+        .sign_in("ada@example.com", PASSWORD)
+        .await
+        .assert_redirect("/login/two-factor");
+    again.two_factor(&code).await.assert_redirect("/");
+}
+
+#[actix_rt::test]
+async fn the_two_factor_step_without_a_password_first_goes_nowhere() {
+    let app = TestApp::spawn().await;
+    let client = app.client();
+    client
+        .get("/login/two-factor")
+        .await
+        .assert_redirect("/login");
+    client.get("/login").await;
+    client
+        .submit("/login/two-factor", &[("code", "123456")])
+        .await
+        .assert_status(401)
+        .assert_contains("Your sign-in expired");
+}
+
+#[actix_rt::test]
+async fn after_a_recovery_code_sign_in_the_home_page_asks_for_a_new_authenticator_app() {
+    let app = TestApp::spawn().await;
+    let (_, _device, codes) = app.owner_with_two_factor("ada@example.com").await;
+    let client = app.client();
+    client
+        .sign_in("ada@example.com", PASSWORD)
+        .await
+        .assert_redirect("/login/two-factor");
+    client.two_factor(&codes[0]).await.assert_redirect("/");
+    client
+        .get("/")
+        .await
+        .assert_status(200)
+        .assert_contains("Set up your new authenticator app")
+        .assert_contains("4 unused recovery codes left");
+}
+
+#[actix_rt::test]
+async fn a_deactivated_person_cannot_sign_in_and_is_signed_out() {
+    use diesel::RunQueryDsl;
+    let app = TestApp::spawn().await;
+    let owner = app.signup("Acme", "Ada", "ada@example.com").await;
+    owner.get("/").await.assert_status(200);
+    diesel::sql_query("UPDATE users SET deactivated_at = 1")
+        .execute(&mut app.db())
+        .expect("deactivate");
+    owner.get("/").await.assert_redirect("/login");
+    app.client()
+        .sign_in("ada@example.com", PASSWORD)
+        .await
+        .assert_status(401);
+}
