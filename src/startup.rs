@@ -56,7 +56,7 @@ impl Application {
     /// Opens the database (applying migrations), derives the keys and binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let pool_size = (4 * std::thread::available_parallelism().map_or(2, |n| n.get())) as u32;
-        let pool = db::build_pool(&config.database_url, pool_size)?;
+        let pool = DbPool::build(&config.database_url, pool_size)?;
         let migrate_pool = pool.clone();
         web::block(move || -> anyhow::Result<()> {
             let mut conn = migrate_pool.get()?;

@@ -1,5 +1,13 @@
-//! The database: a connection pool with SQLite tuned for concurrent use, embedded migrations,
-//! and [`run`], which moves blocking diesel work off the request threads.
+//! The database: SQLite (one file, the embedded default) or PostgreSQL (for several instances),
+//! chosen at run time by `DATABASE_URL`; embedded migrations for each; and [`run`], which moves
+//! blocking diesel work off the request threads.
+//!
+//! One code path serves both backends without diesel's `MultiConnection`: that derive covers
+//! only the SQL both backends share through a generic backend, which excludes the `Bool` and
+//! `Binary` types and the `RETURNING` and `ON CONFLICT` clauses this app relies on for its
+//! atomic updates. Instead, each query is written once inside [`db_run!`], which compiles it
+//! for each backend's own connection type (the approach of vaultwarden's `db_run!`), so every
+//! query is type-checked against both and uses each backend's full dialect.
 
 pub mod models;
 pub mod schema;
@@ -7,19 +15,41 @@ pub mod schema;
 use std::time::Duration;
 
 use actix_web::web;
-use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::AppError;
 
-/// The connection type every query function takes.
-pub type DbConn = SqliteConnection;
-/// The shared pool.
-pub type DbPool = Pool<ConnectionManager<DbConn>>;
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
-const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+/// A pool of connections to one of the two backends.
+#[derive(Clone)]
+pub enum DbPool {
+    Sqlite(Pool<ConnectionManager<SqliteConnection>>),
+    Postgres(Pool<ConnectionManager<PgConnection>>),
+}
+
+/// A pooled connection, as every query function takes it.
+pub enum DbConn {
+    Sqlite(PooledConnection<ConnectionManager<SqliteConnection>>),
+    Postgres(PooledConnection<ConnectionManager<PgConnection>>),
+}
+
+/// Runs `$body` with `$conn` bound to the backend's own connection type: the body is compiled
+/// once per backend.
+#[macro_export]
+macro_rules! db_run {
+    ($conn:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite($conn) => $body,
+            $crate::db::DbConn::Postgres($conn) => $body,
+        }
+    };
+}
 
 /// Sets each new SQLite connection up for many concurrent readers and one writer at a time.
 #[derive(Debug)]
@@ -38,25 +68,56 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqliteTuning
     }
 }
 
-/// Builds the pool for `database_url` (a file path, or `sqlite://path`).
-pub fn build_pool(database_url: &str, max_size: u32) -> anyhow::Result<DbPool> {
-    let path = database_url
-        .strip_prefix("sqlite://")
-        .unwrap_or(database_url);
-    let manager = ConnectionManager::<SqliteConnection>::new(path);
-    let pool = Pool::builder()
+fn pool_builder<C: diesel::r2d2::R2D2Connection + 'static>(
+    max_size: u32,
+) -> diesel::r2d2::Builder<ConnectionManager<C>> {
+    Pool::builder()
         .max_size(max_size)
+        // Connections open on demand: start-up need not wait for a full pool.
+        .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(10))
-        .connection_customizer(Box::new(SqliteTuning))
-        .build(manager)?;
-    Ok(pool)
 }
 
-/// Applies every pending migration.
+/// Whether a `DATABASE_URL` names a PostgreSQL server.
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+impl DbPool {
+    /// Builds the pool for `database_url`: `postgres://…` or a SQLite file (`sqlite://path`
+    /// or a plain path).
+    pub fn build(database_url: &str, max_size: u32) -> anyhow::Result<Self> {
+        if is_postgres_url(database_url) {
+            let manager = ConnectionManager::<PgConnection>::new(database_url);
+            return Ok(Self::Postgres(pool_builder(max_size).build(manager)?));
+        }
+        let path = database_url
+            .strip_prefix("sqlite://")
+            .unwrap_or(database_url);
+        let manager = ConnectionManager::<SqliteConnection>::new(path);
+        Ok(Self::Sqlite(
+            pool_builder(max_size)
+                .connection_customizer(Box::new(SqliteTuning))
+                .build(manager)?,
+        ))
+    }
+
+    /// A connection from the pool (blocking: call it off the request threads).
+    pub fn get(&self) -> Result<DbConn, diesel::r2d2::PoolError> {
+        Ok(match self {
+            Self::Sqlite(pool) => DbConn::Sqlite(pool.get()?),
+            Self::Postgres(pool) => DbConn::Postgres(pool.get()?),
+        })
+    }
+}
+
+/// Applies every pending migration of the connection's backend.
 pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<()> {
-    conn.run_pending_migrations(MIGRATIONS)
-        .map_err(|e| anyhow::anyhow!("running migrations: {e}"))?;
-    Ok(())
+    let result = match conn {
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+        DbConn::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
+    };
+    result.map_err(|e| anyhow::anyhow!("running migrations: {e}"))
 }
 
 /// Runs `f` with a pooled connection on the blocking thread pool.
@@ -73,12 +134,31 @@ where
     .await?
 }
 
-/// Runs `f` in a transaction that takes the write lock at its start. A deferred SQLite
-/// transaction that reads and then writes can fail with "database is locked" however long the
-/// busy timeout; an immediate one waits its turn instead.
+/// Runs `f` in a transaction that holds the write lock from its start. On SQLite that is
+/// `BEGIN IMMEDIATE`: a deferred transaction that reads and then writes can fail with
+/// "database is locked" however long the busy timeout, while an immediate one waits its turn.
+/// PostgreSQL takes row locks as statements run, so a plain `BEGIN` serves there; the atomic
+/// steps inside are conditional updates whose row counts decide.
 pub fn write_transaction<T, F>(conn: &mut DbConn, f: F) -> Result<T, AppError>
 where
     F: FnOnce(&mut DbConn) -> Result<T, AppError>,
 {
-    conn.immediate_transaction(f)
+    match conn {
+        DbConn::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(&mut **c, "BEGIN IMMEDIATE")?
+        }
+        DbConn::Postgres(c) => AnsiTransactionManager::begin_transaction(&mut **c)?,
+    }
+    let result = f(conn);
+    let end = match (&result, &mut *conn) {
+        (Ok(_), DbConn::Sqlite(c)) => AnsiTransactionManager::commit_transaction(&mut **c),
+        (Ok(_), DbConn::Postgres(c)) => AnsiTransactionManager::commit_transaction(&mut **c),
+        (Err(_), DbConn::Sqlite(c)) => AnsiTransactionManager::rollback_transaction(&mut **c),
+        (Err(_), DbConn::Postgres(c)) => AnsiTransactionManager::rollback_transaction(&mut **c),
+    };
+    match (result, end) {
+        (Ok(value), Ok(())) => Ok(value),
+        (Ok(_), Err(e)) => Err(e.into()),
+        (Err(e), _) => Err(e),
+    }
 }

@@ -8,10 +8,10 @@ use crate::error::AppError;
 use crate::startup::AppState;
 
 pub async fn get_health(state: web::Data<AppState>) -> HttpResponse {
-    let result = crate::db::run(&state.pool, |c| {
-        diesel::select(diesel::dsl::sql::<Integer>("1"))
-            .get_result::<i32>(c)
-            .map_err(AppError::from)
+    let result = crate::db::run(&state.pool, |conn| {
+        crate::db_run!(conn => diesel::select(diesel::dsl::sql::<Integer>("1"))
+            .get_result::<i32>(conn)
+            .map_err(AppError::from))
     })
     .await;
     match result {

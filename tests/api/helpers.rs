@@ -45,6 +45,9 @@ impl TestApp {
         twofold::telemetry::init();
         let mut config = Config::with_data_dir(dir.path()).expect("config");
         config.bind = "127.0.0.1:0".into();
+        if let Ok(server) = std::env::var("TWOFOLD_TEST_POSTGRES_URL") {
+            config.database_url = fresh_postgres_database(&server);
+        }
         config.bcrypt_cost = 4;
         adjust(&mut config);
         let config_for_app = config.clone();
@@ -65,20 +68,24 @@ impl TestApp {
         Client::new(&self.address)
     }
 
-    /// The SQLite database file.
-    pub fn db_path(&self) -> PathBuf {
-        PathBuf::from(&self.config.database_url)
+    /// The SQLite database file, when the suite runs on SQLite.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        (!twofold::db::is_postgres_url(&self.config.database_url))
+            .then(|| PathBuf::from(&self.config.database_url))
     }
 
     /// A direct connection to the app's database, for asserting what it stores.
-    pub fn db(&self) -> diesel::SqliteConnection {
-        use diesel::Connection;
-        use diesel::connection::SimpleConnection;
-        let mut conn =
-            diesel::SqliteConnection::establish(&self.config.database_url).expect("database");
-        conn.batch_execute("PRAGMA busy_timeout = 5000;")
-            .expect("busy timeout");
-        conn
+    pub fn db(&self) -> twofold::db::DbConn {
+        twofold::db::DbPool::build(&self.config.database_url, 1)
+            .and_then(|pool| Ok(pool.get()?))
+            .expect("database")
+    }
+
+    /// Runs one SQL statement (written to suit both SQLite and PostgreSQL).
+    pub fn execute(&self, sql: &str) {
+        use diesel::RunQueryDsl;
+        let conn = &mut self.db();
+        twofold::db_run!(conn => diesel::sql_query(sql).execute(conn)).expect("statement");
     }
 
     /// Runs one SQL query returning one integer.
@@ -90,9 +97,10 @@ impl TestApp {
             #[diesel(sql_type = BigInt)]
             n: i64,
         }
-        let rows: Vec<Row> = diesel::sql_query(format!("SELECT ({sql}) AS n"))
-            .load(&mut self.db())
-            .expect("query");
+        let query = format!("SELECT CAST(({sql}) AS BIGINT) AS n");
+        let conn = &mut self.db();
+        let rows: Vec<Row> =
+            twofold::db_run!(conn => diesel::sql_query(&query).load(conn)).expect("query");
         rows[0].n
     }
 
@@ -123,6 +131,32 @@ impl TestApp {
         let (device, codes) = client.enable_two_factor(PASSWORD).await;
         (client, device, codes)
     }
+}
+
+/// Creates an empty database on the PostgreSQL server at `server` (a URL without a database
+/// name) and returns its URL: every test app gets its own, as on SQLite it gets its own file.
+fn fresh_postgres_database(server: &str) -> String {
+    use diesel::{Connection, RunQueryDsl};
+    let server = server.trim_end_matches('/');
+    let name = format!("twofold_test_{}", hex::encode(rand_bytes()));
+    let mut admin =
+        diesel::PgConnection::establish(&format!("{server}/postgres")).expect("PostgreSQL server");
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .expect("create database");
+    format!("{server}/{name}")
+}
+
+fn rand_bytes() -> [u8; 8] {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default(),
+    );
+    h.finish().to_le_bytes()
 }
 
 /// A response, read whole.

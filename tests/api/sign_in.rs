@@ -260,13 +260,10 @@ async fn after_a_recovery_code_sign_in_the_home_page_asks_for_a_new_authenticato
 
 #[actix_rt::test]
 async fn a_deactivated_person_cannot_sign_in_and_is_signed_out() {
-    use diesel::RunQueryDsl;
     let app = TestApp::spawn().await;
     let owner = app.signup("Acme", "Ada", "ada@example.com").await;
     owner.get("/").await.assert_status(200);
-    diesel::sql_query("UPDATE users SET deactivated_at = 1")
-        .execute(&mut app.db())
-        .expect("deactivate");
+    app.execute("UPDATE users SET deactivated_at = 1");
     owner.get("/").await.assert_redirect("/login");
     app.client()
         .sign_in("ada@example.com", PASSWORD)

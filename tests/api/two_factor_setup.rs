@@ -292,13 +292,10 @@ async fn turning_off_needs_the_password_and_a_current_code_and_signs_out_other_d
 
 #[actix_rt::test]
 async fn turning_off_is_refused_while_the_organization_enforces_two_factor() {
-    use diesel::RunQueryDsl;
     let app = TestApp::spawn().await;
     let (owner, device, _) = app.owner_with_two_factor("ada@example.com").await;
     owner.sign_in_with_code("ada@example.com", &device).await;
-    diesel::sql_query("UPDATE organizations SET enforce_two_factor = 1")
-        .execute(&mut app.db())
-        .expect("enforce");
+    app.execute("UPDATE organizations SET enforce_two_factor = TRUE");
     owner.get("/settings/security").await;
     let code = device.code().await;
     owner
@@ -324,9 +321,16 @@ async fn the_database_file_holds_neither_the_secret_nor_any_recovery_code() {
     let pending = Authenticator::from_setup_page(&page);
     let (device, codes) = owner.enable_two_factor(PASSWORD).await;
 
-    let mut raw = std::fs::read(app.db_path()).expect("database file");
-    let wal = app.db_path().with_extension("sqlite3-wal");
-    raw.extend(std::fs::read(&wal).unwrap_or_default());
+    let raw = match app.sqlite_path() {
+        // The file as it lies on disk, with its write-ahead log.
+        Some(path) => {
+            let mut raw = std::fs::read(&path).expect("database file");
+            raw.extend(std::fs::read(path.with_extension("sqlite3-wal")).unwrap_or_default());
+            raw
+        }
+        // On PostgreSQL: every stored value of the tables that hold secrets and codes.
+        None => stored_bytes(&app),
+    };
     let contains = |needle: &[u8]| raw.windows(needle.len()).any(|w| w == needle);
     for secret in [&device, &pending] {
         assert!(
@@ -351,6 +355,40 @@ async fn the_database_file_holds_neither_the_secret_nor_any_recovery_code() {
     // And yet the secret is there, sealed: the app still checks codes.
     let client = app.client();
     client.sign_in_with_code("ada@example.com", &device).await;
+}
+
+/// All users' and recovery codes' columns, as bytes.
+fn stored_bytes(app: &TestApp) -> Vec<u8> {
+    use diesel::RunQueryDsl;
+    use diesel::sql_types::{Binary, Nullable, Text};
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        text: String,
+        #[diesel(sql_type = Nullable<Binary>)]
+        a: Option<Vec<u8>>,
+        #[diesel(sql_type = Nullable<Binary>)]
+        b: Option<Vec<u8>>,
+    }
+    let conn = &mut app.db();
+    let users: Vec<Row> = twofold::db_run!(conn => diesel::sql_query(
+        "SELECT CONCAT(email, name, password_hash) AS text, totp_secret AS a, \
+         pending_totp_secret AS b FROM users",
+    )
+    .load(conn))
+    .expect("users");
+    let codes: Vec<Row> = twofold::db_run!(conn => diesel::sql_query(
+        "SELECT code_hash AS text, NULL AS a, NULL AS b FROM recovery_codes",
+    )
+    .load(conn))
+    .expect("codes");
+    let mut raw = Vec::new();
+    for row in users.into_iter().chain(codes) {
+        raw.extend(row.text.into_bytes());
+        raw.extend(row.a.unwrap_or_default());
+        raw.extend(row.b.unwrap_or_default());
+    }
+    raw
 }
 
 #[actix_rt::test]

@@ -35,10 +35,12 @@ pub struct NewAuditEvent<'a> {
 impl NewAuditEvent<'_> {
     /// Records the event.
     pub fn insert(&self, conn: &mut DbConn) -> QueryResult<()> {
-        diesel::insert_into(audit_events::table)
-            .values(self)
-            .execute(conn)?;
-        Ok(())
+        crate::db_run!(conn => {
+            diesel::insert_into(audit_events::table)
+                .values(self)
+                .execute(conn)?;
+            Ok(())
+        })
     }
 }
 
@@ -50,16 +52,18 @@ impl AuditEvent {
         user_id: i64,
         limit: i64,
     ) -> QueryResult<Vec<Self>> {
-        audit_events::table
-            .filter(audit_events::organization_id.eq(organization_id))
-            .filter(
-                audit_events::subject_id
-                    .eq(user_id)
-                    .or(audit_events::actor_id.eq(user_id)),
-            )
-            .order(audit_events::id.desc())
-            .limit(limit)
-            .select(Self::as_select())
-            .load(conn)
+        crate::db_run!(conn => {
+            audit_events::table
+                .filter(audit_events::organization_id.eq(organization_id))
+                .filter(
+                    audit_events::subject_id
+                        .eq(user_id)
+                        .or(audit_events::actor_id.eq(user_id)),
+                )
+                .order(audit_events::id.desc())
+                .limit(limit)
+                .select(Self::as_select())
+                .load(conn)
+        })
     }
 }

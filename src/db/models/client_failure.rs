@@ -22,45 +22,49 @@ impl ClientFailure {
         now: i64,
         limits: &Limits,
     ) -> QueryResult<Option<i64>> {
-        let row: Option<Self> = client_failures::table
-            .find(address)
-            .select(Self::as_select())
-            .first(conn)
-            .optional()?;
-        Ok(row.and_then(|r| {
-            let window_end = r.window_start + limits.client_window_secs;
-            (r.failures >= limits.client_failures && window_end > now).then(|| window_end - now)
-        }))
+        crate::db_run!(conn => {
+            let row: Option<Self> = client_failures::table
+                .find(address)
+                .select(Self::as_select())
+                .first(conn)
+                .optional()?;
+            Ok(row.and_then(|r| {
+                let window_end = r.window_start + limits.client_window_secs;
+                (r.failures >= limits.client_failures && window_end > now).then(|| window_end - now)
+            }))
+        })
     }
 
     /// Counts one failure: starts a new window when the last one is over, otherwise adds one,
     /// each as a single atomic statement.
     pub fn record(conn: &mut DbConn, address: &str, now: i64, limits: &Limits) -> QueryResult<()> {
-        diesel::update(
-            client_failures::table.filter(
-                client_failures::address
-                    .eq(address)
-                    .and(client_failures::window_start.le(now - limits.client_window_secs)),
-            ),
-        )
-        .set((
-            client_failures::window_start.eq(now),
-            client_failures::failures.eq(0),
-        ))
-        .execute(conn)?;
-        diesel::insert_into(client_failures::table)
-            .values(Self {
-                address: address.to_owned(),
-                window_start: now,
-                failures: 1,
-            })
-            .on_conflict(client_failures::address)
-            .do_update()
-            .set(
-                client_failures::failures
-                    .eq(client_failures::failures + excluded(client_failures::failures)),
+        crate::db_run!(conn => {
+            diesel::update(
+                client_failures::table.filter(
+                    client_failures::address
+                        .eq(address)
+                        .and(client_failures::window_start.le(now - limits.client_window_secs)),
+                ),
             )
+            .set((
+                client_failures::window_start.eq(now),
+                client_failures::failures.eq(0),
+            ))
             .execute(conn)?;
-        Ok(())
+            diesel::insert_into(client_failures::table)
+                .values(Self {
+                    address: address.to_owned(),
+                    window_start: now,
+                    failures: 1,
+                })
+                .on_conflict(client_failures::address)
+                .do_update()
+                .set(
+                    client_failures::failures
+                        .eq(client_failures::failures + excluded(client_failures::failures)),
+                )
+                .execute(conn)?;
+            Ok(())
+        })
     }
 }

@@ -24,20 +24,24 @@ pub struct NewOrganization<'a> {
 impl NewOrganization<'_> {
     /// Inserts the organization and returns its id.
     pub fn insert(&self, conn: &mut DbConn) -> QueryResult<i64> {
-        diesel::insert_into(organizations::table)
-            .values(self)
-            .returning(organizations::id)
-            .get_result(conn)
+        crate::db_run!(conn => {
+            diesel::insert_into(organizations::table)
+                .values(self)
+                .returning(organizations::id)
+                .get_result(conn)
+        })
     }
 }
 
 impl Organization {
     /// The organization with this id.
     pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Self>> {
-        organizations::table
-            .find(id)
-            .select(Self::as_select())
-            .first(conn)
-            .optional()
+        crate::db_run!(conn => {
+            organizations::table
+                .find(id)
+                .select(Self::as_select())
+                .first(conn)
+                .optional()
+        })
     }
 }

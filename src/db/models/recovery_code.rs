@@ -31,53 +31,62 @@ impl StoredRecoveryCode {
         hashes: &[String],
         now: i64,
     ) -> QueryResult<()> {
-        Self::delete_all(conn, user_id)?;
-        let rows: Vec<_> = hashes
-            .iter()
-            .map(|h| NewRecoveryCode {
-                user_id,
-                code_hash: h,
-                created_at: now,
-            })
-            .collect();
-        diesel::insert_into(recovery_codes::table)
-            .values(&rows)
-            .execute(conn)?;
-        Ok(())
+        crate::db_run!(conn => {
+            diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(user_id)))
+                .execute(conn)?;
+            let rows: Vec<_> = hashes
+                .iter()
+                .map(|h| NewRecoveryCode {
+                    user_id,
+                    code_hash: h,
+                    created_at: now,
+                })
+                .collect();
+            diesel::insert_into(recovery_codes::table)
+                .values(&rows)
+                .execute(conn)?;
+            Ok(())
+        })
     }
 
     /// Deletes all of a person's codes.
     pub fn delete_all(conn: &mut DbConn, user_id: i64) -> QueryResult<()> {
-        diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(user_id)))
-            .execute(conn)?;
-        Ok(())
+        crate::db_run!(conn => {
+            diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(user_id)))
+                .execute(conn)?;
+            Ok(())
+        })
     }
 
     /// Spends the code with this hash if it is unused. One conditional `UPDATE`: of any number
     /// of racing requests with the same code, exactly one sees a row changed.
     pub fn spend(conn: &mut DbConn, user_id: i64, code_hash: &str, now: i64) -> QueryResult<bool> {
-        let n = diesel::update(
-            recovery_codes::table.filter(
-                recovery_codes::user_id
-                    .eq(user_id)
-                    .and(recovery_codes::code_hash.eq(code_hash))
-                    .and(recovery_codes::used_at.is_null()),
-            ),
-        )
-        .set(recovery_codes::used_at.eq(Some(now)))
-        .execute(conn)?;
-        Ok(n == 1)
+        crate::db_run!(conn => {
+            let n = diesel::update(
+                recovery_codes::table.filter(
+                    recovery_codes::user_id
+                        .eq(user_id)
+                        .and(recovery_codes::code_hash.eq(code_hash))
+                        .and(recovery_codes::used_at.is_null()),
+                ),
+            )
+            .set(recovery_codes::used_at.eq(Some(now)))
+            .execute(conn)?;
+            Ok(n == 1)
+        })
     }
 
     /// How many unused codes a person has.
     pub fn count_unused(conn: &mut DbConn, user_id: i64) -> QueryResult<i64> {
-        recovery_codes::table
-            .filter(
-                recovery_codes::user_id
-                    .eq(user_id)
-                    .and(recovery_codes::used_at.is_null()),
-            )
-            .count()
-            .get_result(conn)
+        crate::db_run!(conn => {
+            recovery_codes::table
+                .filter(
+                    recovery_codes::user_id
+                        .eq(user_id)
+                        .and(recovery_codes::used_at.is_null()),
+                )
+                .count()
+                .get_result(conn)
+        })
     }
 }

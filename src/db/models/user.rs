@@ -44,10 +44,12 @@ pub struct NewUser<'a> {
 impl NewUser<'_> {
     /// Inserts the person and returns their id.
     pub fn insert(&self, conn: &mut DbConn) -> QueryResult<i64> {
-        diesel::insert_into(users::table)
-            .values(self)
-            .returning(users::id)
-            .get_result(conn)
+        crate::db_run!(conn => {
+            diesel::insert_into(users::table)
+                .values(self)
+                .returning(users::id)
+                .get_result(conn)
+        })
     }
 }
 
@@ -69,20 +71,24 @@ impl User {
 
     /// The person with this id.
     pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Self>> {
-        users::table
-            .find(id)
-            .select(Self::as_select())
-            .first(conn)
-            .optional()
+        crate::db_run!(conn => {
+            users::table
+                .find(id)
+                .select(Self::as_select())
+                .first(conn)
+                .optional()
+        })
     }
 
     /// The person with this (normalized) email.
     pub fn find_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<Self>> {
-        users::table
-            .filter(users::email.eq(email))
-            .select(Self::as_select())
-            .first(conn)
-            .optional()
+        crate::db_run!(conn => {
+            users::table
+                .filter(users::email.eq(email))
+                .select(Self::as_select())
+                .first(conn)
+                .optional()
+        })
     }
 
     /// The person and their organization, in one query (done on every signed-in request).
@@ -90,31 +96,47 @@ impl User {
         conn: &mut DbConn,
         id: i64,
     ) -> QueryResult<Option<(Self, Organization)>> {
-        users::table
-            .inner_join(organizations::table)
-            .filter(users::id.eq(id))
-            .select((Self::as_select(), Organization::as_select()))
+        crate::db_run!(conn => {
+            users::table
+                .inner_join(organizations::table)
+                .filter(users::id.eq(id))
+                .select((Self::as_select(), Organization::as_select()))
+                .first(conn)
+                .optional()
+        })
+    }
+
+    /// The owner of an organization.
+    pub fn owner_of(conn: &mut DbConn, organization_id: i64) -> QueryResult<Option<Self>> {
+        crate::db_run!(conn => users::table
+            .filter(users::organization_id.eq(organization_id))
+            .filter(users::role.eq(Role::Owner.as_str()))
+            .select(Self::as_select())
             .first(conn)
-            .optional()
+            .optional())
     }
 
     /// Whether an account with this email exists.
     pub fn email_taken(conn: &mut DbConn, email: &str) -> QueryResult<bool> {
-        diesel::select(diesel::dsl::exists(
-            users::table.filter(users::email.eq(email)),
-        ))
-        .get_result(conn)
+        crate::db_run!(conn => {
+            diesel::select(diesel::dsl::exists(
+                users::table.filter(users::email.eq(email)),
+            ))
+            .get_result(conn)
+        })
     }
 
     /// Marks `step` as used, if it is newer than the last used step. The row count decides:
     /// of two requests with the same code, only one advances the step.
     pub fn advance_totp_step(conn: &mut DbConn, id: i64, step: i64) -> QueryResult<bool> {
-        let n = diesel::update(
-            users::table.filter(users::id.eq(id).and(users::totp_last_step.lt(step))),
-        )
-        .set(users::totp_last_step.eq(step))
-        .execute(conn)?;
-        Ok(n == 1)
+        crate::db_run!(conn => {
+            let n = diesel::update(
+                users::table.filter(users::id.eq(id).and(users::totp_last_step.lt(step))),
+            )
+            .set(users::totp_last_step.eq(step))
+            .execute(conn)?;
+            Ok(n == 1)
+        })
     }
 
     /// Stores a new sealed secret awaiting confirmation (replacing any earlier one).
@@ -124,13 +146,15 @@ impl User {
         sealed: &[u8],
         now: i64,
     ) -> QueryResult<()> {
-        diesel::update(users::table.find(id))
-            .set((
-                users::pending_totp_secret.eq(Some(sealed)),
-                users::pending_totp_created_at.eq(Some(now)),
-            ))
-            .execute(conn)?;
-        Ok(())
+        crate::db_run!(conn => {
+            diesel::update(users::table.find(id))
+                .set((
+                    users::pending_totp_secret.eq(Some(sealed)),
+                    users::pending_totp_created_at.eq(Some(now)),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })
     }
 
     /// Makes the pending secret the active one and ends every session of this person, if the
@@ -143,61 +167,69 @@ impl User {
         step: i64,
         now: i64,
     ) -> QueryResult<bool> {
-        let Some(pending) = &user.pending_totp_secret else {
-            return Ok(false);
-        };
-        let n = diesel::update(
-            users::table.filter(
-                users::id
-                    .eq(user.id)
-                    .and(users::pending_totp_created_at.eq(pending_created_at)),
-            ),
-        )
-        .set((
-            users::totp_secret.eq(Some(pending)),
-            users::totp_enabled_at.eq(Some(user.totp_enabled_at.unwrap_or(now))),
-            users::totp_last_step.eq(step),
-            users::pending_totp_secret.eq(None::<Vec<u8>>),
-            users::pending_totp_created_at.eq(None::<i64>),
-            users::session_epoch.eq(users::session_epoch + 1),
-        ))
-        .execute(conn)?;
-        Ok(n == 1)
+        crate::db_run!(conn => {
+            let Some(pending) = &user.pending_totp_secret else {
+                return Ok(false);
+            };
+            let n = diesel::update(
+                users::table.filter(
+                    users::id
+                        .eq(user.id)
+                        .and(users::pending_totp_created_at.eq(pending_created_at)),
+                ),
+            )
+            .set((
+                users::totp_secret.eq(Some(pending)),
+                users::totp_enabled_at.eq(Some(user.totp_enabled_at.unwrap_or(now))),
+                users::totp_last_step.eq(step),
+                users::pending_totp_secret.eq(None::<Vec<u8>>),
+                users::pending_totp_created_at.eq(None::<i64>),
+                users::session_epoch.eq(users::session_epoch + 1),
+            ))
+            .execute(conn)?;
+            Ok(n == 1)
+        })
     }
 
     /// Turns two-factor authentication off and ends every session of this person; returns the
     /// new session epoch.
     pub fn disable_totp(conn: &mut DbConn, id: i64) -> QueryResult<i64> {
-        diesel::update(users::table.find(id))
-            .set((
-                users::totp_secret.eq(None::<Vec<u8>>),
-                users::totp_enabled_at.eq(None::<i64>),
-                users::pending_totp_secret.eq(None::<Vec<u8>>),
-                users::pending_totp_created_at.eq(None::<i64>),
-                users::session_epoch.eq(users::session_epoch + 1),
-            ))
-            .returning(users::session_epoch)
-            .get_result(conn)
+        crate::db_run!(conn => {
+            diesel::update(users::table.find(id))
+                .set((
+                    users::totp_secret.eq(None::<Vec<u8>>),
+                    users::totp_enabled_at.eq(None::<i64>),
+                    users::pending_totp_secret.eq(None::<Vec<u8>>),
+                    users::pending_totp_created_at.eq(None::<i64>),
+                    users::session_epoch.eq(users::session_epoch + 1),
+                ))
+                .returning(users::session_epoch)
+                .get_result(conn)
+        })
     }
 
     /// Ends every session of this person on every device; returns the new epoch.
     pub fn end_all_sessions(conn: &mut DbConn, id: i64) -> QueryResult<i64> {
-        diesel::update(users::table.find(id))
-            .set(users::session_epoch.eq(users::session_epoch + 1))
-            .returning(users::session_epoch)
-            .get_result(conn)
+        crate::db_run!(conn => {
+            diesel::update(users::table.find(id))
+                .set(users::session_epoch.eq(users::session_epoch + 1))
+                .returning(users::session_epoch)
+                .get_result(conn)
+        })
     }
 
     /// A completed sign-in: clears the failure count and records the time.
     pub fn record_sign_in(conn: &mut DbConn, id: i64, now: i64) -> QueryResult<()> {
-        diesel::update(users::table.find(id))
-            .set((
-                users::failed_attempts.eq(0),
-                users::locked_until.eq(0),
-                users::last_sign_in_at.eq(Some(now)),
-            ))
-            .execute(conn)?;
-        Ok(())
+        crate::db_run!(conn => {
+            diesel::update(users::table.find(id))
+                .set((
+                    users::failed_attempts.eq(0),
+                    users::locked_until.eq(0),
+                    users::last_sign_in_at.eq(Some(now)),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })
     }
 
     /// A failed password or code. The count is incremented in place, so concurrent failures
@@ -209,23 +241,25 @@ impl User {
         now: i64,
         limits: &Limits,
     ) -> QueryResult<Option<i64>> {
-        let failures: i32 = diesel::update(users::table.find(id))
-            .set(users::failed_attempts.eq(users::failed_attempts + 1))
-            .returning(users::failed_attempts)
-            .get_result(conn)?;
-        if failures < limits.account_failures {
-            return Ok(None);
-        }
-        let doublings = (failures - limits.account_failures).min(20) as u32;
-        let lock = limits
-            .account_lock_secs
-            .saturating_mul(1i64 << doublings)
-            .min(limits.account_lock_max_secs);
-        let until = now + lock;
-        // Only ever extend a lock: a slower, racing failure must not shorten it.
-        diesel::update(users::table.filter(users::id.eq(id).and(users::locked_until.lt(until))))
-            .set(users::locked_until.eq(until))
-            .execute(conn)?;
-        Ok(Some(lock))
+        crate::db_run!(conn => {
+            let failures: i32 = diesel::update(users::table.find(id))
+                .set(users::failed_attempts.eq(users::failed_attempts + 1))
+                .returning(users::failed_attempts)
+                .get_result(conn)?;
+            if failures < limits.account_failures {
+                return Ok(None);
+            }
+            let doublings = (failures - limits.account_failures).min(20) as u32;
+            let lock = limits
+                .account_lock_secs
+                .saturating_mul(1i64 << doublings)
+                .min(limits.account_lock_max_secs);
+            let until = now + lock;
+            // Only ever extend a lock: a slower, racing failure must not shorten it.
+            diesel::update(users::table.filter(users::id.eq(id).and(users::locked_until.lt(until))))
+                .set(users::locked_until.eq(until))
+                .execute(conn)?;
+            Ok(Some(lock))
+        })
     }
 }

@@ -3,11 +3,9 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use diesel::prelude::*;
 
 use crate::auth::extractors::SignedIn;
-use crate::db::schema::users;
-use crate::domain::Role;
+use crate::db::models::User;
 use crate::error::AppError;
 use crate::routes::{Chrome, render};
 use crate::startup::AppState;
@@ -26,16 +24,11 @@ pub async fn get_owner(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let organization_id = signed_in.organization.id;
-    let owner: Option<(String, String)> = crate::db::run(&state.pool, move |c| {
-        Ok(users::table
-            .filter(users::organization_id.eq(organization_id))
-            .filter(users::role.eq(Role::Owner.as_str()))
-            .select((users::name, users::email))
-            .first(c)
-            .optional()?)
+    let owner = crate::db::run(&state.pool, move |c| {
+        Ok(User::owner_of(c, organization_id)?)
     })
     .await?;
-    let (owner_name, owner_email) = owner.ok_or_else(|| {
+    let owner = owner.ok_or_else(|| {
         AppError::Unexpected(anyhow::anyhow!(
             "organization {organization_id} has no owner"
         ))
@@ -43,8 +36,8 @@ pub async fn get_owner(
     let page = OwnerPage {
         chrome: Chrome::signed_in(&signed_in)?,
         section: "owner",
-        owner_name,
-        owner_email,
+        owner_name: owner.name,
+        owner_email: owner.email,
     };
     render(&page, StatusCode::OK)
 }
