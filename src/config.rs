@@ -27,6 +27,9 @@ pub struct Config {
     pub signup_open: bool,
     /// Limits on failed sign-in attempts.
     pub limits: Limits,
+    /// `TWOFOLD_TRUSTED_PROXIES`: addresses of reverse proxies whose `X-Forwarded-For` is
+    /// believed; from anyone else the header is ignored, so it cannot dodge the limits.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// How long the two-factor step may take after a right password, in seconds.
     pub two_factor_step_secs: i64,
 }
@@ -162,6 +165,18 @@ impl Config {
                 });
             }
         };
+        let trusted_proxies = get("TWOFOLD_TRUSTED_PROXIES")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse().map_err(|_| ConfigError::Invalid {
+                    name: "TWOFOLD_TRUSTED_PROXIES",
+                    reason: format!("`{s}` is not an IP address"),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             bind,
             data_dir,
@@ -173,6 +188,7 @@ impl Config {
             bcrypt_cost,
             signup_open,
             limits: Limits::default(),
+            trusted_proxies,
             two_factor_step_secs: 5 * 60,
         })
     }

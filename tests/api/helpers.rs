@@ -258,18 +258,20 @@ pub fn strip_tags(html: &str) -> String {
 
 /// A browser: keeps cookies and the latest CSRF token it has seen in a page.
 pub struct Client {
-    base: String,
+    base: RefCell<String>,
     http: awc::Client,
     pub cookies: RefCell<BTreeMap<String, String>>,
     csrf: RefCell<Option<String>>,
     /// The browser's User-Agent header.
     pub user_agent: String,
+    /// An `X-Forwarded-For` header to send, as a reverse proxy would.
+    pub forwarded_for: RefCell<Option<String>>,
 }
 
 impl Client {
     fn new(base: &str) -> Self {
         Self {
-            base: base.to_owned(),
+            base: RefCell::new(base.to_owned()),
             http: awc::Client::builder()
                 .disable_redirects()
                 .timeout(Duration::from_secs(60))
@@ -277,7 +279,17 @@ impl Client {
             cookies: RefCell::new(BTreeMap::new()),
             csrf: RefCell::new(None),
             user_agent: "twofold-tests".into(),
+            forwarded_for: RefCell::new(None),
         }
+    }
+
+    /// Sends this browser's next requests to another instance (same cookies).
+    pub fn use_instance(&self, address: &str) {
+        *self.base.borrow_mut() = address.to_owned();
+    }
+
+    fn forwarded(&self) -> String {
+        self.forwarded_for.borrow().clone().unwrap_or_default()
     }
 
     fn cookie_header(&self) -> String {
@@ -347,9 +359,10 @@ impl Client {
     pub async fn get(&self, path: &str) -> Response {
         let res = self
             .http
-            .get(format!("{}{}", self.base, path))
+            .get(format!("{}{}", self.base.borrow(), path))
             .insert_header(("Cookie", self.cookie_header()))
             .insert_header(("User-Agent", self.user_agent.clone()))
+            .insert_header(("X-Forwarded-For", self.forwarded()))
             .send()
             .await;
         self.finish(res).await
@@ -359,9 +372,10 @@ impl Client {
     pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Response {
         let res = self
             .http
-            .post(format!("{}{}", self.base, path))
+            .post(format!("{}{}", self.base.borrow(), path))
             .insert_header(("Cookie", self.cookie_header()))
             .insert_header(("User-Agent", self.user_agent.clone()))
+            .insert_header(("X-Forwarded-For", self.forwarded()))
             .send_form(&fields)
             .await;
         self.finish(res).await
@@ -371,7 +385,7 @@ impl Client {
     pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Response {
         let res = self
             .http
-            .post(format!("{}{}", self.base, path))
+            .post(format!("{}{}", self.base.borrow(), path))
             .insert_header(("Cookie", self.cookie_header()))
             .content_type(content_type)
             .send_body(body)

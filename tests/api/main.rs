@@ -6,6 +6,7 @@ mod helpers;
 mod bad_input;
 mod brute_force;
 mod headers_and_csrf;
+mod instances;
 mod recovery_codes;
 mod sign_in;
 mod signup;

@@ -1,0 +1,150 @@
+//! Several `twofold` processes sharing one database and one secret key, as behind a load
+//! balancer: sessions, sign-outs, limits and codes hold across them. On the PostgreSQL run
+//! of the suite they share the PostgreSQL database; on the SQLite run, one database file.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use futures_util::future::join_all;
+
+use crate::helpers::{PASSWORD, TestApp};
+
+/// A `twofold` server process.
+struct Instance {
+    child: Child,
+    address: String,
+    _data_dir: tempfile::TempDir,
+}
+
+impl Instance {
+    /// Starts the real binary on a free port with the test app's database and secret key.
+    fn start(app: &TestApp) -> Self {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_twofold"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("TWOFOLD_BIND", "127.0.0.1:0")
+            .env("TWOFOLD_DATA_DIR", data_dir.path())
+            .env("DATABASE_URL", &app.config.database_url)
+            .env("TWOFOLD_SECRET_KEY", hex::encode(app.config.secret_key.0))
+            .env("TWOFOLD_BCRYPT_COST", "4")
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the twofold binary starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let address = loop {
+            let line = lines
+                .next()
+                .expect("the server reports its address before exiting")
+                .expect("log line");
+            if let Some(rest) = line.split("Twofold is serving on ").nth(1) {
+                break rest.trim().to_owned();
+            }
+        };
+        // Keep draining the log so the process never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Self {
+            child,
+            address,
+            _data_dir: data_dir,
+        }
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[actix_rt::test]
+async fn a_session_made_on_one_instance_works_on_the_other() {
+    let app = TestApp::spawn().await;
+    app.signup("Acme", "Ada", "ada@example.com").await;
+    let (a, b) = (Instance::start(&app), Instance::start(&app));
+    let browser = app.client();
+    browser.use_instance(&a.address);
+    browser
+        .sign_in("ada@example.com", PASSWORD)
+        .await
+        .assert_redirect("/");
+    browser.use_instance(&b.address);
+    browser.get("/settings/security").await.assert_status(200);
+    // A form rendered by B is accepted by A: the CSRF token lives in the shared cookie.
+    browser.use_instance(&a.address);
+    browser
+        .submit("/settings/security/two-factor/setup", &[])
+        .await
+        .assert_redirect("/settings/security/two-factor/setup");
+}
+
+#[actix_rt::test]
+async fn turning_on_two_factor_through_one_instance_signs_the_person_out_on_the_other() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("Acme", "Ada", "ada@example.com").await;
+    let (a, b) = (Instance::start(&app), Instance::start(&app));
+    let on_b = app.client();
+    on_b.use_instance(&b.address);
+    on_b.sign_in("ada@example.com", PASSWORD)
+        .await
+        .assert_redirect("/");
+    on_b.get("/").await.assert_status(200);
+
+    owner.use_instance(&a.address);
+    owner.enable_two_factor(PASSWORD).await;
+    on_b.get("/").await.assert_redirect("/login");
+}
+
+#[actix_rt::test]
+async fn failures_on_two_instances_add_up_to_one_lockout() {
+    let app = TestApp::spawn().await;
+    app.signup("Acme", "Ada", "ada@example.com").await;
+    let (a, b) = (Instance::start(&app), Instance::start(&app));
+    for i in 0..10 {
+        let client = app.client();
+        client.use_instance(if i % 2 == 0 { &a.address } else { &b.address });
+        client
+            .sign_in("ada@example.com", "wrong password!")
+            .await
+            .assert_status(401);
+    }
+    for instance in [&a, &b] {
+        let client = app.client();
+        client.use_instance(&instance.address);
+        client
+            .sign_in("ada@example.com", PASSWORD)
+            .await
+            .assert_status(429);
+    }
+}
+
+#[actix_rt::test]
+async fn one_recovery_code_raced_across_two_instances_lets_exactly_one_in() {
+    let app = TestApp::spawn().await;
+    let (_, _device, codes) = app.owner_with_two_factor("ada@example.com").await;
+    let (a, b) = (Instance::start(&app), Instance::start(&app));
+    let clients: Vec<_> = (0..10).map(|_| app.client()).collect();
+    for (i, client) in clients.iter().enumerate() {
+        client.use_instance(if i % 2 == 0 { &a.address } else { &b.address });
+        client
+            .sign_in("ada@example.com", PASSWORD)
+            .await
+            .assert_redirect("/login/two-factor");
+        client.get("/login/two-factor").await.assert_status(200);
+    }
+    let fields = [("code", codes[0].as_str())];
+    let results = join_all(
+        clients
+            .iter()
+            .map(|c| c.submit("/login/two-factor", &fields)),
+    )
+    .await;
+    let admitted = results.iter().filter(|r| r.status.as_u16() == 303).count();
+    let refused = results.iter().filter(|r| r.status.as_u16() == 401).count();
+    assert_eq!((admitted, refused), (1, 9));
+}
