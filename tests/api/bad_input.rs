@@ -111,10 +111,7 @@ async fn malformed_codes_are_refused_without_counting_as_guesses() {
     let app = TestApp::spawn().await;
     let (_, _device, _) = app.owner_with_two_factor("ada@example.com").await;
     let client = app.client();
-    client
-        .sign_in("ada@example.com", PASSWORD)
-        .await
-        .assert_redirect("/login/two-factor");
+    client.password_step("ada@example.com").await;
     for bad in [
         "12345",
         "1234567",

@@ -41,19 +41,13 @@ async fn wrong_codes_count_toward_the_same_lock() {
     let app = TestApp::spawn().await;
     let (_, device, _) = app.owner_with_two_factor("ada@example.com").await;
     let client = app.client();
-    client
-        .sign_in("ada@example.com", PASSWORD)
-        .await
-        .assert_redirect("/login/two-factor");
+    client.password_step("ada@example.com").await;
     for _ in 0..5 {
         client.two_factor("000000").await.assert_status(401);
     }
     // A right password does not reset the count: only a completed sign-in does.
     let other = app.client();
-    other
-        .sign_in("ada@example.com", PASSWORD)
-        .await
-        .assert_redirect("/login/two-factor");
+    other.password_step("ada@example.com").await;
     for _ in 0..5 {
         other.two_factor("abcde-12345").await.assert_status(401);
     }

@@ -408,6 +408,14 @@ impl Client {
             .await
     }
 
+    /// Enters the right password of a person with 2FA and opens the two-factor page.
+    pub async fn password_step(&self, email: &str) {
+        self.sign_in(email, PASSWORD)
+            .await
+            .assert_redirect("/login/two-factor");
+        self.get("/login/two-factor").await.assert_status(200);
+    }
+
     /// Enters a code at the two-factor step.
     pub async fn two_factor(&self, code: &str) -> Response {
         self.get("/login/two-factor").await;
@@ -454,6 +462,24 @@ impl Client {
         assert_eq!(codes.len(), 5);
         (device, codes)
     }
+}
+
+/// Sends one code from every browser at once, each at its own two-factor step; returns how
+/// many were let in and how many refused.
+pub async fn race_code(clients: &[Client], code: &str) -> (usize, usize) {
+    let fields = [("code", code)];
+    let results = futures_util::future::join_all(
+        clients
+            .iter()
+            .map(|c| c.submit("/login/two-factor", &fields)),
+    )
+    .await;
+    let admitted = results
+        .iter()
+        .filter(|r| r.status.as_u16() == 303 && r.header("location").as_deref() == Some("/"))
+        .count();
+    let refused = results.iter().filter(|r| r.status.as_u16() == 401).count();
+    (admitted, refused)
 }
 
 /// The value of the first `csrf_token` field in a page.

@@ -2,9 +2,7 @@
 
 use std::process::Command;
 
-use futures_util::future::join_all;
-
-use crate::helpers::{Authenticator, PASSWORD, TestApp};
+use crate::helpers::{Authenticator, PASSWORD, TestApp, race_code};
 
 #[actix_rt::test]
 async fn an_unknown_email_and_a_wrong_password_get_the_same_answer() {
@@ -59,10 +57,7 @@ async fn with_two_factor_the_password_alone_opens_nothing() {
     let client = app.client();
     client.get("/login").await;
     let before = client.session_cookie().expect("anonymous session");
-    client
-        .sign_in("ada@example.com", PASSWORD)
-        .await
-        .assert_redirect("/login/two-factor");
+    client.password_step("ada@example.com").await;
     let pending = client.session_cookie().expect("pending session");
     assert_ne!(before, pending, "the session is renewed after the password");
     client.get("/").await.assert_redirect("/login");
@@ -77,10 +72,7 @@ async fn a_code_signs_in_under_a_new_session_identity() {
     let app = TestApp::spawn().await;
     let (_, device, _) = app.owner_with_two_factor("ada@example.com").await;
     let client = app.client();
-    client
-        .sign_in("ada@example.com", PASSWORD)
-        .await
-        .assert_redirect("/login/two-factor");
+    client.password_step("ada@example.com").await;
     let page = client.get("/login/two-factor").await;
     page.assert_status(200)
         .assert_contains("autocomplete=\"one-time-code\"")
@@ -118,10 +110,7 @@ async fn codes_from_an_independent_totp_implementation_sign_in() {
         "both implementations agree"
     );
     let client = app.client();
-    client
-        .sign_in("ada@example.com", PASSWORD)
-        .await
-        .assert_redirect("/login/two-factor");
+    client.password_step("ada@example.com").await;
     client.two_factor(codes[1]).await.assert_redirect("/");
     device.mark_used(current + 1);
 }
@@ -131,18 +120,12 @@ async fn a_code_once_accepted_is_never_accepted_again() {
     let app = TestApp::spawn().await;
     let (_, device, _) = app.owner_with_two_factor("ada@example.com").await;
     let first = app.client();
-    first
-        .sign_in("ada@example.com", PASSWORD)
-        .await
-        .assert_redirect("/login/two-factor");
+    first.password_step("ada@example.com").await;
     let code = device.code().await;
     first.two_factor(&code).await.assert_redirect("/");
 
     let second = app.client();
-    second
-        .sign_in("ada@example.com", PASSWORD)
-        .await
-        .assert_redirect("/login/two-factor");
+    second.password_step("ada@example.com").await;
     second
         .two_factor(&code)
         .await
@@ -157,23 +140,10 @@ async fn ten_concurrent_sign_ins_with_one_totp_code_let_exactly_one_in() {
     let (_, device, _) = app.owner_with_two_factor("ada@example.com").await;
     let clients: Vec<_> = (0..10).map(|_| app.client()).collect();
     for client in &clients {
-        client
-            .sign_in("ada@example.com", PASSWORD)
-            .await
-            .assert_redirect("/login/two-factor");
-        client.get("/login/two-factor").await.assert_status(200);
+        client.password_step("ada@example.com").await;
     }
     let code = device.code().await;
-    let fields = [("code", code.as_str())];
-    let results = join_all(
-        clients
-            .iter()
-            .map(|c| c.submit("/login/two-factor", &fields)),
-    )
-    .await;
-    let admitted = results.iter().filter(|r| r.status.as_u16() == 303).count();
-    let refused = results.iter().filter(|r| r.status.as_u16() == 401).count();
-    assert_eq!((admitted, refused), (1, 9));
+    assert_eq!(race_code(&clients, &code).await, (1, 9));
 }
 
 #[actix_rt::test]
@@ -181,10 +151,7 @@ async fn a_phone_clock_minutes_off_is_reported_and_still_refused() {
     let app = TestApp::spawn().await;
     let (_, device, _) = app.owner_with_two_factor("ada@example.com").await;
     let client = app.client();
-    client
-        .sign_in("ada@example.com", PASSWORD)
-        .await
-        .assert_redirect("/login/two-factor");
+    client.password_step("ada@example.com").await;
     let ahead = device.code_at(Authenticator::current_step() + 8);
     client
         .two_factor(&ahead)
@@ -202,11 +169,7 @@ async fn the_two_factor_step_expires() {
     let app = TestApp::spawn_with(|c| c.two_factor_step_secs = 1).await;
     let (_, device, _) = app.owner_with_two_factor("ada@example.com").await;
     let client = app.client();
-    client
-        .sign_in("ada@example.com", PASSWORD)
-        .await
-        .assert_redirect("/login/two-factor");
-    client.get("/login/two-factor").await.assert_status(200);
+    client.password_step("ada@example.com").await;
     actix_rt::time::sleep(std::time::Duration::from_millis(2100)).await;
     let code = device.code().await;
     client
@@ -217,10 +180,7 @@ async fn the_two_factor_step_expires() {
     client.get("/").await.assert_redirect("/login");
     // Nothing was spent: the same code still signs in from the start.
     let again = app.client();
-    again
-        .sign_in("ada@example.com", PASSWORD)
-        .await
-        .assert_redirect("/login/two-factor");
+    again.password_step("ada@example.com").await;
     again.two_factor(&code).await.assert_redirect("/");
 }
 
@@ -245,10 +205,7 @@ async fn after_a_recovery_code_sign_in_the_home_page_asks_for_a_new_authenticato
     let app = TestApp::spawn().await;
     let (_, _device, codes) = app.owner_with_two_factor("ada@example.com").await;
     let client = app.client();
-    client
-        .sign_in("ada@example.com", PASSWORD)
-        .await
-        .assert_redirect("/login/two-factor");
+    client.password_step("ada@example.com").await;
     client.two_factor(&codes[0]).await.assert_redirect("/");
     client
         .get("/")

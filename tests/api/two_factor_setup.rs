@@ -221,10 +221,7 @@ async fn a_new_phone_takes_over_only_once_confirmed() {
 
     // The old app's codes no longer work; the new app's do.
     let client = app.client();
-    client
-        .sign_in("ada@example.com", PASSWORD)
-        .await
-        .assert_redirect("/login/two-factor");
+    client.password_step("ada@example.com").await;
     let current = Authenticator::current_step();
     let old_code = old_phone.code_at(current + 1);
     client.two_factor(&old_code).await.assert_status(401);
