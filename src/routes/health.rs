@@ -1,16 +1,20 @@
 //! `GET /healthz`: 200 only when the database answers, for load balancers.
 
 use actix_web::{HttpResponse, web};
-use diesel::RunQueryDsl;
-use diesel::sql_types::Integer;
+use diesel::prelude::*;
 
+use crate::db::schema::organizations;
 use crate::error::AppError;
 use crate::startup::AppState;
 
+/// Reads one row of a real table (not a bare `SELECT 1`, which SQLite answers without
+/// opening its file), so a missing or broken database fails the check.
 pub async fn get_health(state: web::Data<AppState>) -> HttpResponse {
     let result = crate::db::run(&state.pool, |conn| {
-        crate::db_run!(conn => diesel::select(diesel::dsl::sql::<Integer>("1"))
-            .get_result::<i32>(conn)
+        crate::db_run!(conn => organizations::table
+            .select(organizations::id)
+            .limit(1)
+            .load::<i64>(conn)
             .map_err(AppError::from))
     })
     .await;

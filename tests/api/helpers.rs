@@ -63,6 +63,18 @@ impl TestApp {
         }
     }
 
+    /// Runs statements on the PostgreSQL server's maintenance database.
+    pub fn postgres_admin(server: &str) -> impl Fn(&str) {
+        use diesel::{Connection, RunQueryDsl};
+        let url = format!("{server}/postgres");
+        move |sql: &str| {
+            let mut admin = diesel::PgConnection::establish(&url).expect("PostgreSQL server");
+            diesel::sql_query(sql)
+                .execute(&mut admin)
+                .expect("statement");
+        }
+    }
+
     /// A new browser: its own cookie jar.
     pub fn client(&self) -> Client {
         Client::new(&self.address)
@@ -136,14 +148,9 @@ impl TestApp {
 /// Creates an empty database on the PostgreSQL server at `server` (a URL without a database
 /// name) and returns its URL: every test app gets its own, as on SQLite it gets its own file.
 fn fresh_postgres_database(server: &str) -> String {
-    use diesel::{Connection, RunQueryDsl};
     let server = server.trim_end_matches('/');
     let name = format!("twofold_test_{}", hex::encode(rand_bytes()));
-    let mut admin =
-        diesel::PgConnection::establish(&format!("{server}/postgres")).expect("PostgreSQL server");
-    diesel::sql_query(format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .expect("create database");
+    TestApp::postgres_admin(server)(&format!("CREATE DATABASE {name}"));
     format!("{server}/{name}")
 }
 

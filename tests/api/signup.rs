@@ -195,3 +195,20 @@ async fn the_health_check_answers_when_the_database_does() {
     res.assert_status(200);
     assert_eq!(res.body, "ok");
 }
+
+/// On the PostgreSQL run of the suite: a database server that no longer has the database.
+/// (An embedded SQLite file stays open in the process, so there the check can only pass.)
+#[actix_rt::test]
+async fn the_health_check_fails_while_postgresql_does_not_answer() {
+    let app = TestApp::spawn().await;
+    app.client().get("/healthz").await.assert_status(200);
+    if app.sqlite_path().is_some() {
+        return;
+    }
+    let url = &app.config.database_url;
+    let (server, name) = url.rsplit_once('/').expect("database name");
+    TestApp::postgres_admin(server)(&format!("DROP DATABASE {name} WITH (FORCE)"));
+    let res = app.client().get("/healthz").await;
+    res.assert_status(503);
+    assert_eq!(res.body, "database unavailable");
+}
