@@ -306,6 +306,12 @@ impl Browser {
             .await
     }
 
+    /// Runs a script that reports its result by calling its last argument.
+    pub async fn execute_async(&self, script: &str, args: Value) -> Value {
+        self.post("/execute/async", json!({ "script": script, "args": args }))
+            .await
+    }
+
     /// The first element matching a CSS selector (waiting briefly for it).
     pub async fn find(&self, css: &str) -> Element {
         match self.try_find(css).await {
@@ -464,9 +470,54 @@ impl Browser {
             .expect("a PNG")
     }
 
+    /// Lets the page use the clipboard, as a person allows it when the browser asks.
+    pub async fn allow_clipboard(&self, origin: &str) {
+        self.cdp(
+            "Browser.grantPermissions",
+            json!({
+                "origin": origin,
+                "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"],
+            }),
+        )
+        .await;
+    }
+
+    /// The text on the clipboard.
+    pub async fn clipboard_text(&self) -> String {
+        let answer = self
+            .execute_async(
+                "var done = arguments[arguments.length - 1];
+                 navigator.clipboard.readText().then(
+                   function (text) { done({ text: text }); },
+                   function (error) { done({ error: String(error) }); });",
+                json!([]),
+            )
+            .await;
+        match answer["text"].as_str() {
+            Some(text) => text.to_owned(),
+            None => panic!("the clipboard could not be read: {answer}"),
+        }
+    }
+
     /// Where the browser saves downloads.
     pub fn downloads_dir(&self) -> PathBuf {
         self.dir.path().join("downloads")
+    }
+
+    /// Waits for a downloaded file to be complete and returns its contents.
+    pub async fn downloaded(&self, name: &str) -> String {
+        let path = self.downloads_dir().join(name);
+        for _ in 0..POLL_ATTEMPTS {
+            // Chromium writes to a `.crdownload` file and renames it when done.
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                return text;
+            }
+            actix_rt::time::sleep(POLL).await;
+        }
+        let found: Vec<_> = std::fs::read_dir(self.downloads_dir())
+            .map(|d| d.filter_map(Result::ok).map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        panic!("no download {name}; the folder holds {found:?}");
     }
 
     /// chromedriver's log, for a failing test's output.

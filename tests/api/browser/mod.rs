@@ -5,6 +5,7 @@
 //! - `flows`: sign-up; turning on 2FA by scanning the QR code from a screenshot with a phone
 //!   whose codes come from `oathtool`; signing in with a code and with a recovery code; a new
 //!   phone; turning 2FA off.
+//! - `recovery_codes`: Copy (the clipboard's text) and Download (the `.txt` file's contents).
 //!
 //! The admin pages (people table, organization security and enforcement, invitations,
 //! owner-issued recovery codes, audit log) get their own flow modules here when they exist.
@@ -17,6 +18,7 @@ mod driver;
 mod phone;
 
 mod flows;
+mod recovery_codes;
 
 use crate::helpers::{PASSWORD, TestApp};
 use driver::Browser;
