@@ -34,6 +34,13 @@ const IMPLICIT_WAIT_MS: u64 = 2000;
 const POLL: Duration = Duration::from_millis(100);
 const POLL_ATTEMPTS: u32 = 150;
 
+/// WebDriver key codes.
+pub mod keys {
+    pub const TAB: &str = "\u{E004}";
+    pub const ENTER: &str = "\u{E007}";
+    pub const SHIFT: &str = "\u{E008}";
+}
+
 /// A headless Chromium driven over WebDriver.
 pub struct Browser {
     http: awc::Client,
@@ -440,6 +447,83 @@ impl Browser {
     /// The whole page's rendered text.
     pub async fn page_text(&self) -> String {
         self.text("body").await
+    }
+
+    /// Presses keys one after the other on whatever has the focus, as a keyboard does.
+    pub async fn press(&self, keys: &[&str]) {
+        let mut actions = Vec::new();
+        for key in keys {
+            for c in key.chars() {
+                actions.push(json!({ "type": "keyDown", "value": c.to_string() }));
+                actions.push(json!({ "type": "keyUp", "value": c.to_string() }));
+            }
+        }
+        self.post(
+            "/actions",
+            json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": actions }] }),
+        )
+        .await;
+        self.command("DELETE", &format!("{}/actions", self.session), Value::Null)
+            .await;
+    }
+
+    /// Presses Shift+Tab.
+    pub async fn press_shift_tab(&self) {
+        let actions = json!([
+            { "type": "keyDown", "value": keys::SHIFT },
+            { "type": "keyDown", "value": keys::TAB },
+            { "type": "keyUp", "value": keys::TAB },
+            { "type": "keyUp", "value": keys::SHIFT },
+        ]);
+        self.post(
+            "/actions",
+            json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": actions }] }),
+        )
+        .await;
+    }
+
+    /// Types text on whatever has the focus.
+    pub async fn type_text(&self, text: &str) {
+        self.press(&[text]).await;
+    }
+
+    /// Whether the focused element matches `css`.
+    pub async fn focus_is_on(&self, css: &str) -> bool {
+        self.execute(
+            "var el = document.activeElement; return !!el && el.matches(arguments[0]);",
+            json!([css]),
+        )
+        .await
+            == json!(true)
+    }
+
+    /// A short description of the focused element, for messages.
+    pub async fn focused(&self) -> String {
+        self.execute(
+            "var el = document.activeElement;
+             if (!el || el === document.body) return 'nothing';
+             var text = (el.innerText || el.value || el.getAttribute('aria-label') || '').trim();
+             return el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + ' ' + JSON.stringify(text);",
+            json!([]),
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+    }
+
+    /// Whether the focused element shows that it has the focus (an outline or a ring).
+    pub async fn focus_is_visible(&self) -> bool {
+        self.execute(
+            "var el = document.activeElement;
+             if (!el || el === document.body) return false;
+             var s = getComputedStyle(el);
+             var outline = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0;
+             return outline || (s.boxShadow && s.boxShadow !== 'none');",
+            json!([]),
+        )
+        .await
+            == json!(true)
     }
 
     /// Sets the viewport's width (the height follows the page in screenshots). Below 600 px

@@ -1,11 +1,12 @@
 //! Twofold in a real browser: headless Chromium (Debian's `chromium` and `chromium-driver`,
 //! installed by `.ci/test`) driven over WebDriver through the flows of SPEC, the way people
-//! use them: typing into labelled fields, clicking buttons.
+//! use them: typing into labelled fields, clicking buttons, pressing keys.
 //!
 //! - `flows`: sign-up; turning on 2FA by scanning the QR code from a screenshot with a phone
 //!   whose codes come from `oathtool`; signing in with a code and with a recovery code; a new
 //!   phone; turning 2FA off.
 //! - `recovery_codes`: Copy (the clipboard's text) and Download (the `.txt` file's contents).
+//! - `keyboard`: 2FA setup and sign-in with the keyboard alone.
 //!
 //! The admin pages (people table, organization security and enforcement, invitations,
 //! owner-issued recovery codes, audit log) get their own flow modules here when they exist.
@@ -18,6 +19,7 @@ mod driver;
 mod phone;
 
 mod flows;
+mod keyboard;
 mod recovery_codes;
 
 use crate::helpers::{PASSWORD, TestApp};
