@@ -9,7 +9,7 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -25,6 +25,8 @@ const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// The desktop width the suite browses at; [`Browser::set_width`] changes it.
 pub const DESKTOP: u32 = 1280;
+/// A small phone's width.
+pub const PHONE: u32 = 375;
 /// The viewport's height while browsing (screenshots take the whole page).
 const VIEWPORT_HEIGHT: u32 = 800;
 
@@ -554,6 +556,26 @@ impl Browser {
             .expect("a PNG")
     }
 
+    /// The whole page at the current width, as a PNG: the viewport grows to the page's height
+    /// for the picture, then returns to its size.
+    pub async fn full_page_screenshot(&self) -> Vec<u8> {
+        let width = self.width.get();
+        let height = self
+            .execute(
+                "return Math.ceil(Math.max(document.documentElement.scrollHeight,
+                                           document.body.scrollHeight));",
+                json!([]),
+            )
+            .await
+            .as_u64()
+            .unwrap_or(u64::from(VIEWPORT_HEIGHT));
+        let height = u32::try_from(height).unwrap_or(VIEWPORT_HEIGHT).max(200);
+        self.set_viewport(width, height).await;
+        let png = self.screenshot().await;
+        self.set_viewport(width, VIEWPORT_HEIGHT).await;
+        png
+    }
+
     /// Lets the page use the clipboard, as a person allows it when the browser asks.
     pub async fn allow_clipboard(&self, origin: &str) {
         self.cdp(
@@ -602,6 +624,21 @@ impl Browser {
             .map(|d| d.filter_map(Result::ok).map(|e| e.file_name()).collect())
             .unwrap_or_default();
         panic!("no download {name}; the folder holds {found:?}");
+    }
+
+    /// The messages the page logged at error level (script errors, CSP violations, failed
+    /// loads) since the last call.
+    pub async fn console_errors(&self) -> Vec<String> {
+        let entries = self.post("/se/log", json!({ "type": "browser" })).await;
+        entries
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .filter(|e| e["level"] == json!("SEVERE"))
+                    .map(|e| e["message"].as_str().unwrap_or_default().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// chromedriver's log, for a failing test's output.
@@ -665,4 +702,14 @@ impl Drop for Browser {
         let _ = self.chromedriver.kill();
         let _ = self.chromedriver.wait();
     }
+}
+
+/// Fails the test when one of the suite's dependencies is missing: the test set-up installs
+/// them, so a missing one is a broken set-up, not a reason to skip.
+pub fn require_installed(path: &Path, what: &str) {
+    assert!(
+        path.exists(),
+        "{} not found: the test set-up (.ci/test) installs {what}",
+        path.display()
+    );
 }

@@ -7,20 +7,25 @@
 //!   phone; turning 2FA off.
 //! - `recovery_codes`: Copy (the clipboard's text) and Download (the `.txt` file's contents).
 //! - `keyboard`: 2FA setup and sign-in with the keyboard alone.
+//! - `tour`: every page at 1280 and 375 px wide, checked by axe-core and photographed for the
+//!   gallery in `docs/screenshots/`.
 //!
 //! The admin pages (people table, organization security and enforcement, invitations,
-//! owner-issued recovery codes, audit log) get their own flow modules here when they exist.
+//! owner-issued recovery codes, audit log) join the tour's page list and get their own flow
+//! modules here when they exist.
 //!
 //! Every test starts its own app, chromedriver and Chromium, so tests run in parallel and a
 //! failing one leaves nothing behind. A missing browser fails the test: the test command
 //! installs it.
 
+mod axe;
 mod driver;
 mod phone;
 
 mod flows;
 mod keyboard;
 mod recovery_codes;
+mod tour;
 
 use crate::helpers::{PASSWORD, TestApp};
 use driver::Browser;
