@@ -264,3 +264,31 @@ async fn every_page_passes_the_accessibility_check_at_both_widths_and_is_photogr
 
     tour.finish();
 }
+
+#[test]
+fn the_readme_shows_every_page_of_the_gallery_at_both_widths() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    let mut expected = Vec::new();
+    for (stem, _) in GALLERY {
+        for width in WIDTHS {
+            let file = format!("docs/screenshots/{stem}-{width}.png");
+            assert!(
+                root.join(&file).exists(),
+                "{file} is missing: run .ci/screenshots"
+            );
+            assert!(readme.contains(&file), "README.md shows {file}");
+            expected.push(format!("{stem}-{width}.png"));
+        }
+    }
+    let stray: Vec<String> = std::fs::read_dir(root.join("docs/screenshots"))
+        .expect("docs/screenshots")
+        .filter_map(Result::ok)
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| !expected.contains(name))
+        .collect();
+    assert!(
+        stray.is_empty(),
+        "pictures of no page in GALLERY: {stray:?}"
+    );
+}
