@@ -2,6 +2,11 @@
 //! script error or CSP violation, and the gallery's pages are photographed whole at both
 //! widths. The photographs go to `$TWOFOLD_SCREENSHOTS_DIR` (`.ci/screenshots` sets it to
 //! `docs/screenshots/`), else to a folder under `target/`.
+//!
+//! A new page joins by a `tour.check(…)` where the tour reaches it, or, for the gallery, an
+//! entry in [`GALLERY`] and a `tour.photograph(…)`; then `.ci/screenshots` and a row in the
+//! README's gallery. The admin pages (people table, organization security, audit log) join
+//! this way when they exist.
 
 use std::io::Write;
 use std::path::PathBuf;
