@@ -309,6 +309,30 @@ impl Browser {
         }
     }
 
+    /// Waits until the first element matching `css` reads `text` (the page may still be the
+    /// previous one, at the same address, when a form was just sent).
+    #[track_caller]
+    pub fn wait_for_text<'a>(
+        &'a self,
+        css: &'a str,
+        text: &'a str,
+    ) -> impl std::future::Future<Output = ()> + 'a {
+        let caller = std::panic::Location::caller();
+        async move {
+            let mut last = String::new();
+            for _ in 0..POLL_ATTEMPTS {
+                if let Some(element) = self.try_find(css).await {
+                    last = self.text_of(&element).await;
+                    if last == text {
+                        return;
+                    }
+                }
+                actix_rt::time::sleep(POLL).await;
+            }
+            panic!("{caller}: {css} reads {last:?}, not {text:?}");
+        }
+    }
+
     /// Runs a script in the page: `arguments` holds `args`.
     pub async fn execute(&self, script: &str, args: Value) -> Value {
         self.post("/execute/sync", json!({ "script": script, "args": args }))

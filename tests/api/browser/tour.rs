@@ -263,8 +263,7 @@ async fn every_page_passes_the_accessibility_check_at_both_widths_and_is_photogr
     enter_password(&browser, &hasty, "ada@example.com").await;
     actix_rt::time::sleep(std::time::Duration::from_millis(2100)).await;
     enter_code(&browser, &device.code().await).await;
-    browser.wait_for(".card h1").await;
-    assert_eq!(browser.text("h1").await, "Your sign-in expired");
+    browser.wait_for_text("h1", "Your sign-in expired").await;
     tour.check("sign-in expired").await;
 
     tour.finish();
