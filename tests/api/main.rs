@@ -4,6 +4,7 @@
 mod helpers;
 
 mod bad_input;
+mod browser;
 mod brute_force;
 mod headers_and_csrf;
 mod instances;
