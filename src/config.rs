@@ -32,6 +32,28 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// How long the two-factor step may take after a right password, in seconds.
     pub two_factor_step_secs: i64,
+    /// How long a signed-in session lasts.
+    pub sessions: SessionLifetime,
+}
+
+/// How long a signed-in session lasts. Both limits are checked on the server at every
+/// signed-in request, from times kept in the (authenticated) session, so neither depends on
+/// the browser honouring a cookie's expiry.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionLifetime {
+    /// A session unused for this long has ended.
+    pub idle_secs: i64,
+    /// A session this long after its sign-in has ended, however active.
+    pub absolute_secs: i64,
+}
+
+impl Default for SessionLifetime {
+    fn default() -> Self {
+        Self {
+            idle_secs: 30 * 60,
+            absolute_secs: 12 * 60 * 60,
+        }
+    }
 }
 
 /// How many failed passwords and codes are tolerated before attempts are refused.
@@ -190,6 +212,7 @@ impl Config {
             limits: Limits::default(),
             trusted_proxies,
             two_factor_step_secs: 5 * 60,
+            sessions: SessionLifetime::default(),
         })
     }
 

@@ -32,13 +32,20 @@ impl FromRequest for SignedIn {
             let (Some(user_id), Some(epoch)) = (session.user_id(), session.epoch()) else {
                 return Err(AppError::SignInRequired);
             };
+            // Idle and absolute lifetimes are checked here, on the server, for every request.
+            let Some(session_id) = session.live_id(crate::now_unix(), &state.config.sessions)?
+            else {
+                session.purge();
+                return Err(AppError::SignInRequired);
+            };
             let found = crate::db::run(&state.pool, move |c| {
-                Ok(User::find_with_organization(c, user_id)?)
+                Ok(User::find_for_session(c, user_id, &session_id)?)
             })
             .await?;
             match found {
                 // The epoch check is what makes "signed out on all devices" real with cookie
-                // sessions: any session from before the last bump is refused here.
+                // sessions: any session from before the last bump is refused here (as is a
+                // signed-out session, which the query does not find).
                 Some((user, organization))
                     if user.session_epoch == epoch && user.deactivated_at.is_none() =>
                 {

@@ -5,6 +5,12 @@
 //! it carries the person's session epoch from sign-in time; [`crate::auth::extractors`]
 //! compares it with the database on every signed-in request, and bumping the epoch ends every
 //! session of that person on every instance at their next request.
+//!
+//! A signed-in session also carries when it was signed in and when it was last used, and the
+//! guard refuses it once idle or old beyond [`SessionLifetime`]: expiry is decided here, on
+//! the server, never by the cookie's own expiry, which a browser or a thief may ignore.
+//! Signing out records the session's id as ended (see [`crate::db::models::EndedSession`]),
+//! so a copy of the cookie is refused afterwards too.
 
 use std::future::{Ready, ready};
 
@@ -14,6 +20,7 @@ use actix_web::{FromRequest, HttpRequest};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
+use crate::config::SessionLifetime;
 use crate::error::AppError;
 
 const USER_ID: &str = "uid";
@@ -23,6 +30,8 @@ const SESSION_ID: &str = "sid";
 const PENDING: &str = "pending_2fa";
 const FLASH: &str = "flash";
 const VIA_RECOVERY: &str = "via_recovery";
+const ISSUED_AT: &str = "iat";
+const LAST_SEEN: &str = "seen";
 
 /// The state between a right password and a right code: not signed in yet.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -148,15 +157,56 @@ impl TypedSession {
         self.get(PENDING)
     }
 
-    /// Signs the person in, under a new session identity.
+    /// Signs the person in, under a new session identity whose lifetime starts now.
     pub fn sign_in(&self, user_id: i64, epoch: i64, via_recovery: bool) -> Result<(), AppError> {
         self.renew()?;
+        let now = crate::now_unix();
         self.insert(USER_ID, user_id)?;
         self.insert(EPOCH, epoch)?;
+        self.insert(ISSUED_AT, now)?;
+        self.insert(LAST_SEEN, now)?;
         if via_recovery {
             self.insert(VIA_RECOVERY, true)?;
         }
         Ok(())
+    }
+
+    /// This session's id while it is within `lifetime` at `now` (used within the idle timeout,
+    /// and signed in for less than the absolute lifetime); `None` once it has ended, or for a
+    /// session without these times. Notes `now` as the latest use, at most once a minute (a
+    /// thirtieth of the idle timeout when that is shorter), so that not every response rewrites
+    /// the cookie: the recorded use is then up to that much early, which only ever shortens
+    /// the idle time allowed, never lengthens it.
+    pub fn live_id(
+        &self,
+        now: i64,
+        lifetime: &SessionLifetime,
+    ) -> Result<Option<String>, AppError> {
+        let (Some(id), Some(issued_at), Some(last_seen)) = (
+            self.get::<String>(SESSION_ID),
+            self.get::<i64>(ISSUED_AT),
+            self.get::<i64>(LAST_SEEN),
+        ) else {
+            return Ok(None);
+        };
+        let idle = now.saturating_sub(last_seen);
+        let age = now.saturating_sub(issued_at);
+        if idle >= lifetime.idle_secs || age >= lifetime.absolute_secs {
+            return Ok(None);
+        }
+        if idle >= (lifetime.idle_secs / 30).clamp(1, 60) {
+            self.insert(LAST_SEEN, now)?;
+        }
+        Ok(Some(id))
+    }
+
+    /// For signing out: the signed-in session's id and when it would expire at the latest, so
+    /// that its cookie can be refused until then.
+    pub fn ending(&self, lifetime: &SessionLifetime) -> Option<(String, i64)> {
+        self.user_id()?;
+        let id = self.get::<String>(SESSION_ID)?;
+        let issued_at = self.get::<i64>(ISSUED_AT).unwrap_or_else(crate::now_unix);
+        Some((id, issued_at.saturating_add(lifetime.absolute_secs)))
     }
 
     /// Keeps this session valid after the person's epoch moved on (other devices signed out).

@@ -63,6 +63,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ended_sessions (session_id) {
+        session_id -> Text,
+        expires_at -> BigInt,
+    }
+}
+
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(audit_events -> organizations (organization_id));
@@ -73,4 +80,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     recovery_codes,
     client_failures,
     audit_events,
+    ended_sessions,
 );

@@ -11,7 +11,7 @@ use crate::auth::csrf::CsrfForm;
 use crate::auth::session::{FlashKind, PendingTwoFactor, TypedSession};
 use crate::auth::throttle;
 use crate::auth::two_factor::{self, CodeCheck};
-use crate::db::models::{StoredRecoveryCode, User};
+use crate::db::models::{EndedSession, StoredRecoveryCode, User};
 use crate::domain::{Email, OneTimeCode};
 use crate::error::AppError;
 use crate::routes::{Chrome, EmptyForm, render, see_other};
@@ -328,7 +328,24 @@ pub async fn post_two_factor(
     }
 }
 
-pub async fn post_logout(session: TypedSession, CsrfForm(_): CsrfForm<EmptyForm>) -> HttpResponse {
+pub async fn post_logout(
+    session: TypedSession,
+    state: web::Data<AppState>,
+    CsrfForm(_): CsrfForm<EmptyForm>,
+) -> Result<HttpResponse, AppError> {
+    // Removing the cookie is not enough: a copy of it would still be valid. The session's id
+    // is recorded as ended first; should that fail, the person is not told they signed out.
+    if let Some((session_id, expires_at)) = session.ending(&state.config.sessions) {
+        let now = crate::now_unix();
+        crate::db::run(&state.pool, move |c| {
+            Ok(EndedSession {
+                session_id,
+                expires_at,
+            }
+            .record(c, now)?)
+        })
+        .await?;
+    }
     session.purge();
-    see_other("/login?signed_out=1")
+    Ok(see_other("/login?signed_out=1"))
 }

@@ -9,6 +9,7 @@ mod brute_force;
 mod headers_and_csrf;
 mod instances;
 mod recovery_codes;
+mod session_lifetime;
 mod sign_in;
 mod signup;
 mod two_factor_setup;

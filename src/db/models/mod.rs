@@ -2,12 +2,14 @@
 
 mod audit_event;
 mod client_failure;
+mod ended_session;
 mod organization;
 mod recovery_code;
 mod user;
 
 pub use audit_event::{AuditEvent, NewAuditEvent};
 pub use client_failure::ClientFailure;
+pub use ended_session::EndedSession;
 pub use organization::{NewOrganization, Organization};
 pub use recovery_code::StoredRecoveryCode;
 pub use user::{NewUser, User};

@@ -3,7 +3,7 @@ use diesel::prelude::*;
 use crate::config::Limits;
 use crate::db::DbConn;
 use crate::db::models::Organization;
-use crate::db::schema::{organizations, users};
+use crate::db::schema::{ended_sessions, organizations, users};
 use crate::domain::Role;
 
 /// A person.
@@ -100,6 +100,27 @@ impl User {
             users::table
                 .inner_join(organizations::table)
                 .filter(users::id.eq(id))
+                .select((Self::as_select(), Organization::as_select()))
+                .first(conn)
+                .optional()
+        })
+    }
+
+    /// The person and their organization for a signed-in session, unless that session was
+    /// ended by signing out: one statement, whose extra cost over
+    /// [`User::find_with_organization`] is one primary-key lookup.
+    pub fn find_for_session(
+        conn: &mut DbConn,
+        id: i64,
+        session_id: &str,
+    ) -> QueryResult<Option<(Self, Organization)>> {
+        crate::db_run!(conn => {
+            users::table
+                .inner_join(organizations::table)
+                .filter(users::id.eq(id))
+                .filter(diesel::dsl::not(diesel::dsl::exists(
+                    ended_sessions::table.find(session_id),
+                )))
                 .select((Self::as_select(), Organization::as_select()))
                 .first(conn)
                 .optional()
