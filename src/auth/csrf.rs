@@ -125,4 +125,47 @@ mod tests {
         assert!(!tokens_match("abc", "ab"));
         assert!(!tokens_match("abc", ""));
     }
+
+    use proptest::prelude::*;
+
+    /// A form with the fields of a real one, to feed through the same decoder as the routes.
+    #[derive(Debug, serde::Deserialize)]
+    #[expect(dead_code, reason = "only whether the body decodes matters")]
+    struct SomeForm {
+        email: String,
+        password: String,
+        code: Option<String>,
+    }
+
+    proptest! {
+        /// A form body is any bytes a client cares to send: reading it answers with pairs or a
+        /// clean refusal, never a panic; the typed decoding afterwards does the same.
+        #[test]
+        fn any_body_is_read_or_refused_cleanly(body in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = decode_pairs(&body);
+            let _ = serde_html_form::from_bytes::<SomeForm>(&body);
+            form_error_message(&String::from_utf8_lossy(&body));
+        }
+
+        /// Bodies made of `%`, `+`, `=` and `&` in any order: the characters the decoder treats
+        /// specially.
+        #[test]
+        fn bodies_of_separators_and_escapes_are_read_or_refused_cleanly(body in "[%+=&0-9a-fA-FzZ]{0,64}") {
+            let _ = decode_pairs(body.as_bytes());
+            let _ = serde_html_form::from_bytes::<SomeForm>(body.as_bytes());
+        }
+
+        /// What a browser encodes is read back exactly.
+        #[test]
+        fn encoded_pairs_are_read_back(pairs in proptest::collection::vec((".{1,20}", ".{0,40}"), 0..6)) {
+            let body = serde_html_form::to_string(&pairs).expect("encodes");
+            let read = decode_pairs(body.as_bytes()).expect("valid UTF-8");
+            prop_assert_eq!(read, pairs);
+        }
+
+        #[test]
+        fn only_the_same_token_matches(a in "[0-9a-f]{0,64}", b in "[0-9a-f]{0,64}") {
+            prop_assert_eq!(tokens_match(&a, &b), a == b);
+        }
+    }
 }

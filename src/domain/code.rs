@@ -160,4 +160,74 @@ mod tests {
         assert!(OneTimeCode::parse("12345").is_err());
         assert!(OneTimeCode::parse("letters").is_err());
     }
+
+    use proptest::prelude::*;
+
+    /// Spaces, dashes and no-break spaces, as people and apps put between characters.
+    fn separators() -> impl Strategy<Value = Vec<&'static str>> {
+        proptest::collection::vec(
+            prop_oneof![Just(""), Just(" "), Just("-"), Just("\u{a0}")],
+            11,
+        )
+    }
+
+    fn interleave(chars: &str, separators: &[&str]) -> String {
+        let mut out = separators[0].to_owned();
+        for (c, sep) in chars.chars().zip(&separators[1..]) {
+            out.push(c);
+            out.push_str(sep);
+        }
+        out
+    }
+
+    proptest! {
+        /// Whatever is typed in a code field, each parser answers without panicking, and what
+        /// it accepts is in canonical form.
+        #[test]
+        fn any_text_is_parsed_or_refused_cleanly(input in any::<String>()) {
+            if let Ok(code) = TotpCode::parse(&input) {
+                prop_assert_eq!(code.as_str().len(), 6);
+                prop_assert!(code.as_str().bytes().all(|b| b.is_ascii_digit()));
+            }
+            if let Ok(code) = RecoveryCode::parse(&input) {
+                prop_assert_eq!(code.canonical().len(), RECOVERY_LEN);
+                prop_assert!(code.canonical().bytes().all(|b| RECOVERY_ALPHABET.contains(&b)));
+                prop_assert_eq!(RecoveryCode::parse(&code.display()), Ok(code.clone()));
+            }
+            match OneTimeCode::parse(&input) {
+                Ok(OneTimeCode::Totp(code)) => prop_assert_eq!(TotpCode::parse(&input), Ok(code)),
+                Ok(OneTimeCode::Recovery(code)) => {
+                    prop_assert!(TotpCode::parse(&input).is_err());
+                    prop_assert_eq!(RecoveryCode::parse(&input), Ok(code));
+                }
+                Err(_) => {
+                    prop_assert!(TotpCode::parse(&input).is_err());
+                    prop_assert!(RecoveryCode::parse(&input).is_err());
+                }
+            }
+        }
+
+        #[test]
+        fn six_digits_are_read_through_any_separators(digits in "[0-9]{6}", seps in separators()) {
+            let typed = interleave(&digits, &seps);
+            prop_assert_eq!(TotpCode::parse(&typed).map(|c| c.as_str().to_owned()), Ok(digits));
+        }
+
+        #[test]
+        fn a_recovery_code_is_read_in_any_case_through_any_separators(
+            code in "[0-9abcdefghjkmnpqrstvwxyz]{10}",
+            seps in separators(),
+            upper in any::<bool>(),
+        ) {
+            let shown = if upper { code.to_uppercase() } else { code.clone() };
+            let typed = interleave(&shown, &seps);
+            let parsed = RecoveryCode::parse(&typed);
+            prop_assert_eq!(parsed.as_ref().map(RecoveryCode::canonical), Ok(code.as_str()));
+        }
+
+        #[test]
+        fn too_many_or_too_few_characters_are_refused(code in "[0-9abcdefghjkmnpqrstvwxyz]{0,40}") {
+            prop_assert_eq!(RecoveryCode::parse(&code).is_ok(), code.len() == RECOVERY_LEN);
+        }
+    }
 }

@@ -80,4 +80,31 @@ mod tests {
         assert!(Email::parse(&format!("{}@example.com", "a".repeat(65))).is_err());
         assert!(Email::parse(&format!("a@{}.com", "b".repeat(260))).is_err());
     }
+
+    proptest::proptest! {
+        /// Whatever arrives in the email field, parsing answers without panicking, and an
+        /// accepted address is already in its stored form.
+        #[test]
+        fn any_text_is_parsed_or_refused_cleanly(input in proptest::prelude::any::<String>()) {
+            if let Ok(email) = Email::parse(&input) {
+                let text = email.as_str();
+                proptest::prop_assert!(text.len() <= 254);
+                proptest::prop_assert_eq!(text.matches('@').count(), 1);
+                proptest::prop_assert_eq!(text, text.trim());
+                proptest::prop_assert_eq!(text.to_lowercase(), text);
+                proptest::prop_assert!(!text.contains(['<', '>', '"', ',']));
+                proptest::prop_assert_eq!(Email::parse(text), Ok(email.clone()));
+            }
+        }
+
+        #[test]
+        fn plausible_addresses_are_accepted_in_any_case(
+            local in "[A-Za-z0-9._%+-]{1,64}",
+            domain in "[A-Za-z0-9-]{1,30}\\.[A-Za-z]{2,10}",
+        ) {
+            let email = Email::parse(&format!(" {local}@{domain} "));
+            let expected = format!("{local}@{domain}").to_lowercase();
+            proptest::prop_assert_eq!(email.map(|e| e.as_str().to_owned()), Ok(expected));
+        }
+    }
 }

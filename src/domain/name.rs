@@ -61,4 +61,24 @@ mod tests {
         let err = OrganizationName::parse(&"x".repeat(101)).expect_err("too long");
         assert!(err.starts_with("The organization's name"), "{err}");
     }
+
+    proptest::proptest! {
+        /// Names arrive from forms: any text is accepted or refused without panicking, and an
+        /// accepted name is trimmed, 1 to 100 characters, with no control characters. HTML
+        /// metacharacters are allowed here: the templates escape them.
+        #[test]
+        fn any_text_is_parsed_or_refused_cleanly(input in proptest::prelude::any::<String>()) {
+            for name in [
+                PersonName::parse(&input).map(|n| n.as_str().to_owned()),
+                OrganizationName::parse(&input).map(|n| n.as_str().to_owned()),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                proptest::prop_assert_eq!(name.trim(), name.as_str());
+                proptest::prop_assert!((1..=100).contains(&name.chars().count()));
+                proptest::prop_assert!(!name.chars().any(char::is_control));
+            }
+        }
+    }
 }

@@ -62,4 +62,16 @@ mod tests {
             Some(PasswordError::TooShort)
         );
     }
+
+    proptest::proptest! {
+        /// The rule, stated once more as a property over every string: at least 12
+        /// characters, not only spaces, at most 72 bytes; nothing else matters.
+        #[test]
+        fn any_text_is_accepted_exactly_by_the_rule(input in proptest::prelude::any::<String>()) {
+            let expected = input.chars().count() >= 12
+                && !input.trim().is_empty()
+                && input.len() <= 72;
+            proptest::prop_assert_eq!(Password::parse(input).is_ok(), expected);
+        }
+    }
 }

@@ -48,4 +48,12 @@ mod tests {
         }
         assert!(Role::parse("root").is_err());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn only_the_three_stored_names_are_roles(input in proptest::prelude::any::<String>()) {
+            let known = matches!(input.as_str(), "member" | "admin" | "owner");
+            proptest::prop_assert_eq!(Role::parse(&input).is_ok(), known);
+        }
+    }
 }
