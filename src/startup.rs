@@ -16,6 +16,7 @@ use crate::auth::keys::Keys;
 use crate::auth::password::Hasher;
 use crate::config::Config;
 use crate::db::{self, DbPool};
+use crate::error::AppError;
 use crate::routes;
 
 /// What every handler can reach.
@@ -44,6 +45,19 @@ fn security_headers() -> DefaultHeaders {
         .add(("Referrer-Policy", "no-referrer"))
         .add(("Cross-Origin-Opener-Policy", "same-origin"))
         .add(("Cache-Control", "no-store"))
+}
+
+/// A query string that does not fit its page (a repeated or malformed parameter) gets the
+/// app's own 400 page, like a malformed form, rather than actix's plain-text answer.
+fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|_, _| {
+        AppError::BadRequest("The address's query string could not be read.".into()).into()
+    })
+}
+
+/// A path segment that does not parse (an id that is not a number) names nothing: 404.
+fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into())
 }
 
 /// A built, bound, not yet running application.
@@ -90,6 +104,8 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(MAX_FORM_BYTES))
+                .app_data(query_config())
+                .app_data(path_config())
                 .wrap(sessions)
                 .wrap(security_headers())
                 .wrap(from_fn(crate::telemetry::log_request))

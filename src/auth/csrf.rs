@@ -27,7 +27,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let is_form = req.content_type() == "application/x-www-form-urlencoded";
+        // Media types are case-insensitive (RFC 9110, 8.3.1).
+        let is_form = req
+            .content_type()
+            .eq_ignore_ascii_case("application/x-www-form-urlencoded");
         let expected = TypedSession::of(req).existing_csrf_token();
         let body = Bytes::from_request(req, payload);
         Box::pin(async move {

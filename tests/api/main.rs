@@ -7,6 +7,7 @@ mod bad_input;
 mod browser;
 mod brute_force;
 mod headers_and_csrf;
+mod hostile_input;
 mod instances;
 mod recovery_codes;
 mod session_lifetime;
