@@ -212,6 +212,77 @@ enum TwoFactorOutcome {
     Expired,
 }
 
+/// The two-factor step's reads and writes, run in one write transaction.
+fn two_factor_step(
+    c: &mut crate::db::DbConn,
+    app: &AppState,
+    origin: &Origin,
+    pending: PendingTwoFactor,
+    code: &OneTimeCode,
+    now: i64,
+    limits: &crate::config::Limits,
+) -> Result<TwoFactorOutcome, AppError> {
+    let user = match User::find(c, pending.user_id)? {
+        Some(u)
+            if u.session_epoch == pending.epoch
+                && u.deactivated_at.is_none()
+                && u.has_two_factor() =>
+        {
+            u
+        }
+        _ => return Ok(TwoFactorOutcome::Expired),
+    };
+    throttle::check(c, &origin.address, Some(&user), now, limits)?;
+    let (check, via_recovery) = match code {
+        OneTimeCode::Totp(code) => (
+            two_factor::check_totp(c, &app.keys, &user, code, now)?,
+            false,
+        ),
+        OneTimeCode::Recovery(code) => (
+            two_factor::check_recovery_code(c, &app.keys, user.id, code, now)?,
+            true,
+        ),
+    };
+    if check != CodeCheck::Accepted {
+        throttle::record_failure(c, &origin.address, Some(user.id), now, limits)?;
+        origin.record(
+            c,
+            Entry::about(user.organization_id, user.id, event::SIGN_IN_FAILED).detail(
+                if via_recovery {
+                    "wrong recovery code"
+                } else {
+                    "wrong code"
+                },
+            ),
+            now,
+        )?;
+        return Ok(TwoFactorOutcome::Refused(check));
+    }
+    User::record_sign_in(c, user.id, now)?;
+    if via_recovery {
+        origin.record(
+            c,
+            Entry::own(user.organization_id, user.id, event::RECOVERY_CODE_USED),
+            now,
+        )?;
+    }
+    origin.record(
+        c,
+        Entry::own(user.organization_id, user.id, event::SIGN_IN).detail(if via_recovery {
+            "recovery code"
+        } else {
+            "authenticator app"
+        }),
+        now,
+    )?;
+    Ok(TwoFactorOutcome::SignedIn {
+        user_id: user.id,
+        epoch: user.session_epoch,
+        via_recovery,
+        codes_left: StoredRecoveryCode::count_unused(c, user.id)?,
+    })
+}
+
 pub async fn post_two_factor(
     req: HttpRequest,
     session: TypedSession,
@@ -237,65 +308,11 @@ pub async fn post_two_factor(
     let origin = Origin::of(&req);
     let limits = state.config.limits;
     let app = state.clone();
+    // One transaction: a spent code (or time step), its sign-in and its audit events commit
+    // together or not at all, so a crash between them cannot leave a code used unrecorded.
     let outcome = crate::db::run(&state.pool, move |c| {
-        let user = match User::find(c, pending.user_id)? {
-            Some(u)
-                if u.session_epoch == pending.epoch
-                    && u.deactivated_at.is_none()
-                    && u.has_two_factor() =>
-            {
-                u
-            }
-            _ => return Ok(TwoFactorOutcome::Expired),
-        };
-        throttle::check(c, &origin.address, Some(&user), now, &limits)?;
-        let (check, via_recovery) = match &code {
-            OneTimeCode::Totp(code) => (
-                two_factor::check_totp(c, &app.keys, &user, code, now)?,
-                false,
-            ),
-            OneTimeCode::Recovery(code) => (
-                two_factor::check_recovery_code(c, &app.keys, user.id, code, now)?,
-                true,
-            ),
-        };
-        if check != CodeCheck::Accepted {
-            throttle::record_failure(c, &origin.address, Some(user.id), now, &limits)?;
-            origin.record(
-                c,
-                Entry::about(user.organization_id, user.id, event::SIGN_IN_FAILED).detail(
-                    if via_recovery {
-                        "wrong recovery code"
-                    } else {
-                        "wrong code"
-                    },
-                ),
-                now,
-            )?;
-            return Ok(TwoFactorOutcome::Refused(check));
-        }
-        User::record_sign_in(c, user.id, now)?;
-        if via_recovery {
-            origin.record(
-                c,
-                Entry::own(user.organization_id, user.id, event::RECOVERY_CODE_USED),
-                now,
-            )?;
-        }
-        origin.record(
-            c,
-            Entry::own(user.organization_id, user.id, event::SIGN_IN).detail(if via_recovery {
-                "recovery code"
-            } else {
-                "authenticator app"
-            }),
-            now,
-        )?;
-        Ok(TwoFactorOutcome::SignedIn {
-            user_id: user.id,
-            epoch: user.session_epoch,
-            via_recovery,
-            codes_left: StoredRecoveryCode::count_unused(c, user.id)?,
+        crate::db::write_transaction(c, |c| {
+            two_factor_step(c, &app, &origin, pending, &code, now, &limits)
         })
     })
     .await?;
