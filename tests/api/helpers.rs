@@ -147,7 +147,7 @@ impl TestApp {
 
 /// Creates an empty database on the PostgreSQL server at `server` (a URL without a database
 /// name) and returns its URL: every test app gets its own, as on SQLite it gets its own file.
-fn fresh_postgres_database(server: &str) -> String {
+pub fn fresh_postgres_database(server: &str) -> String {
     let server = server.trim_end_matches('/');
     let name = format!("twofold_test_{}", hex::encode(rand_bytes()));
     TestApp::postgres_admin(server)(&format!("CREATE DATABASE {name}"));
