@@ -11,6 +11,7 @@ mod graceful_shutdown;
 mod headers_and_csrf;
 mod hostile_input;
 mod instances;
+mod load;
 mod recovery_codes;
 mod server_process;
 mod session_lifetime;
