@@ -68,7 +68,8 @@ pub fn tokens_match(expected: &str, submitted: &str) -> bool {
 }
 
 /// Splits an urlencoded body into pairs, refusing invalid UTF-8 instead of replacing it.
-fn decode_pairs(body: &[u8]) -> Result<Vec<(String, String)>, AppError> {
+/// Public for the fuzz targets in `fuzz/`, which feed it arbitrary bytes.
+pub fn decode_pairs(body: &[u8]) -> Result<Vec<(String, String)>, AppError> {
     let invalid = || AppError::BadRequest("The form contains text that is not valid UTF-8.".into());
     let decode = |part: &[u8]| -> Result<String, AppError> {
         let plus_as_space: Vec<u8> = part
