@@ -17,8 +17,8 @@ use rand::Rng;
 use twofold::auth::keys::Keys;
 use twofold::domain::RecoveryCode;
 
-use crate::helpers::{PASSWORD, TestApp};
-use crate::server_process::{Browser, Deployment, Device, Outcome, location};
+use crate::helpers::PASSWORD;
+use crate::server_process::{Browser, Db, Deployment, Device, Outcome, location};
 
 /// What a flow saw happen.
 enum Seen {
@@ -76,12 +76,12 @@ impl Ledger {
         twofold::auth::recovery::hash(&self.keys.recovery_code, &code)
     }
 
-    fn user_id(app: &TestApp, email: &str) -> i64 {
-        app.count(&format!("SELECT id FROM users WHERE email = '{email}'"))
+    fn user_id(db: &Db, email: &str) -> i64 {
+        db.count(&format!("SELECT id FROM users WHERE email = '{email}'"))
     }
 
-    fn code_rows(&self, app: &TestApp, user_id: i64, code: &str, used: bool) -> i64 {
-        app.count(&format!(
+    fn code_rows(&self, db: &Db, user_id: i64, code: &str, used: bool) -> i64 {
+        db.count(&format!(
             "SELECT COUNT(*) FROM recovery_codes WHERE user_id = {user_id} AND code_hash = '{}' \
              AND used_at IS {}NULL",
             self.hash(code),
@@ -91,7 +91,7 @@ impl Ledger {
 
     /// Applies what the flows saw, settles what was cut off from the database, and checks
     /// every invariant. Returns the violations.
-    fn reconcile(&mut self, app: &TestApp, seen: Vec<Seen>) -> Vec<String> {
+    fn reconcile(&mut self, db: &Db, seen: Vec<Seen>) -> Vec<String> {
         let mut wrong = Vec::new();
         for event in seen {
             match event {
@@ -104,8 +104,8 @@ impl Ledger {
                 }
                 Seen::ConfirmCutOff { account } => {
                     self.confirm_cut_off += 1;
-                    let user_id = Self::user_id(app, &self.accounts[account].email);
-                    let on = app.count(&format!(
+                    let user_id = Self::user_id(db, &self.accounts[account].email);
+                    let on = db.count(&format!(
                         "SELECT COUNT(*) FROM users WHERE id = {user_id} AND totp_secret IS NOT NULL"
                     ));
                     if on == 1 {
@@ -125,8 +125,8 @@ impl Ledger {
                 }
                 Seen::CodeCutOff { account, code } => {
                     self.codes_cut_off += 1;
-                    let user_id = Self::user_id(app, &self.accounts[account].email);
-                    if self.code_rows(app, user_id, &code, true) == 1 {
+                    let user_id = Self::user_id(db, &self.accounts[account].email);
+                    if self.code_rows(db, user_id, &code, true) == 1 {
                         self.spend(account, &code);
                     }
                 }
@@ -134,7 +134,7 @@ impl Ledger {
             }
         }
         // No account half enabled: 2FA on with exactly five codes, or off with none.
-        let half = app.count(
+        let half = db.count(
             "SELECT COUNT(*) FROM users u WHERE \
              (u.totp_secret IS NULL AND (SELECT COUNT(*) FROM recovery_codes r WHERE r.user_id = u.id) <> 0) \
              OR (u.totp_secret IS NOT NULL AND (SELECT COUNT(*) FROM recovery_codes r WHERE r.user_id = u.id) <> 5)",
@@ -143,9 +143,9 @@ impl Ledger {
             wrong.push(format!("{half} accounts are half enabled"));
         }
         for account in &self.accounts {
-            let user_id = Self::user_id(app, &account.email);
+            let user_id = Self::user_id(db, &account.email);
             let events = |event: &str| {
-                app.count(&format!(
+                db.count(&format!(
                     "SELECT COUNT(*) FROM audit_events WHERE subject_id = {user_id} AND event = '{event}'"
                 ))
             };
@@ -154,19 +154,19 @@ impl Ledger {
                 State::Unseen => (1, None),
                 State::TwoFactor { unused, used } => {
                     for code in unused {
-                        if self.code_rows(app, user_id, code, false) != 1 {
+                        if self.code_rows(db, user_id, code, false) != 1 {
                             wrong.push(format!("{}: unused code {code} is gone", account.email));
                         }
                     }
                     for code in used {
-                        if self.code_rows(app, user_id, code, true) != 1 {
+                        if self.code_rows(db, user_id, code, true) != 1 {
                             wrong.push(format!("{}: used code {code} is not", account.email));
                         }
                     }
                     (1, Some(used.len() as i64))
                 }
             };
-            let on = app.count(&format!(
+            let on = db.count(&format!(
                 "SELECT COUNT(*) FROM users WHERE id = {user_id} AND totp_secret IS NOT NULL"
             ));
             if on != two_factor || events("two_factor_enabled") != two_factor {
@@ -380,12 +380,14 @@ async fn kill_rounds(rounds: usize) {
     for round in 0..rounds {
         let mut server = deployment.start(&[]);
         let app = &server.app;
-        let wrong = ledger.reconcile(app, std::mem::take(&mut seen));
+        let db = Db::open(&deployment);
+        let wrong = ledger.reconcile(&db, std::mem::take(&mut seen));
         assert!(wrong.is_empty(), "after kill {round}: {wrong:#?}");
         // The racing losers count as failed attempts: clear the limits so that every round's
         // traffic reaches its handlers (the limits are not what is under test here).
-        app.execute("DELETE FROM client_failures");
-        app.execute("UPDATE users SET failed_attempts = 0, locked_until = 0");
+        db.execute("DELETE FROM client_failures");
+        db.execute("UPDATE users SET failed_attempts = 0, locked_until = 0");
+        drop(db);
         if round == 0 {
             app.signup("Viewers", "Vera", viewer).await;
         }
@@ -478,7 +480,9 @@ async fn kill_rounds(rounds: usize) {
         }
     }
     let server = deployment.start(&[]);
-    let wrong = ledger.reconcile(&server.app, std::mem::take(&mut seen));
+    // The server starts on what the last kill left, and answers.
+    server.app.client().get("/healthz").await.assert_status(200);
+    let wrong = ledger.reconcile(&Db::open(&deployment), std::mem::take(&mut seen));
     assert!(wrong.is_empty(), "after the last kill: {wrong:#?}");
     println!(
         "crash safety: {} requests sent, {rounds} SIGKILLs; {} confirmations answered, {} cut off; \

@@ -13,8 +13,8 @@ use rand::Rng;
 use twofold::auth::keys::Keys;
 use twofold::domain::RecoveryCode;
 
-use crate::helpers::{PASSWORD, Response, TestApp};
-use crate::server_process::{Browser, Deployment, Device, location, requests_sent};
+use crate::helpers::{PASSWORD, Response};
+use crate::server_process::{Browser, Db, Deployment, Device, location, requests_sent};
 
 /// The audited events a person's actions add, by kind.
 const EVENTS: [&str; 5] = [
@@ -268,19 +268,19 @@ impl Person {
 }
 
 /// The database's view of one person.
-fn stored(app: &TestApp, keys: &Keys, person: &Person) -> Vec<String> {
+fn stored(db: &Db, keys: &Keys, person: &Person) -> Vec<String> {
     let mut wrong = Vec::new();
-    let id = app.count(&format!(
+    let id = db.count(&format!(
         "SELECT id FROM users WHERE email = '{}'",
         person.email
     ));
-    let on = app.count(&format!(
+    let on = db.count(&format!(
         "SELECT COUNT(*) FROM users WHERE id = {id} AND totp_secret IS NOT NULL"
     ));
     if on != i64::from(person.device.is_some()) {
         wrong.push(format!("{}: 2FA stored as {on}", person.email));
     }
-    let unused = app.count(&format!(
+    let unused = db.count(&format!(
         "SELECT COUNT(*) FROM recovery_codes WHERE user_id = {id} AND used_at IS NULL"
     ));
     if unused != person.codes.len() as i64 {
@@ -295,7 +295,7 @@ fn stored(app: &TestApp, keys: &Keys, person: &Person) -> Vec<String> {
             &keys.recovery_code,
             &RecoveryCode::parse(code).expect("a shown code"),
         );
-        let n = app.count(&format!(
+        let n = db.count(&format!(
             "SELECT COUNT(*) FROM recovery_codes WHERE user_id = {id} AND code_hash = '{hash}' \
              AND used_at IS NULL"
         ));
@@ -304,7 +304,7 @@ fn stored(app: &TestApp, keys: &Keys, person: &Person) -> Vec<String> {
         }
     }
     if let Some(step) = person.last_step {
-        let stored = app.count(&format!("SELECT totp_last_step FROM users WHERE id = {id}"));
+        let stored = db.count(&format!("SELECT totp_last_step FROM users WHERE id = {id}"));
         if stored != step {
             wrong.push(format!(
                 "{}: last step {stored} stored, {step} accepted",
@@ -313,7 +313,7 @@ fn stored(app: &TestApp, keys: &Keys, person: &Person) -> Vec<String> {
         }
     }
     for event in EVENTS {
-        let n = app.count(&format!(
+        let n = db.count(&format!(
             "SELECT COUNT(*) FROM audit_events WHERE subject_id = {id} AND event = '{event}'"
         ));
         let seen = person.events.get(event).copied().unwrap_or(0);
@@ -343,6 +343,7 @@ async fn two_hundred_people_for_a_minute_get_no_errors_and_lose_no_writes() {
     let server = deployment.start(&[]);
     let app = &server.app;
     let keys = Keys::derive(&deployment.config.secret_key);
+    let db = Db::open(&deployment);
 
     // Everyone signs up; every other person turns 2FA on. The events of this set-up are
     // counted from the database, so the run's own are compared exactly.
@@ -379,12 +380,12 @@ async fn two_hundred_people_for_a_minute_get_no_errors_and_lose_no_writes() {
                 figures: Figures::default(),
                 email,
             };
-            let id = app.count(&format!(
+            let id = db.count(&format!(
                 "SELECT id FROM users WHERE email = '{}'",
                 person.email
             ));
             for event in EVENTS {
-                let n = app.count(&format!(
+                let n = db.count(&format!(
                     "SELECT COUNT(*) FROM audit_events WHERE subject_id = {id} AND event = '{event}'"
                 ));
                 person.events.insert(event, n);
@@ -423,7 +424,7 @@ async fn two_hundred_people_for_a_minute_get_no_errors_and_lose_no_writes() {
         .count();
     let mut lost = Vec::new();
     for person in &people {
-        lost.extend(stored(app, &keys, person));
+        lost.extend(stored(&db, &keys, person));
     }
     println!(
         "load: {clients} clients for {:.1} s against {}: {sent} requests sent ({:.0}/s); \

@@ -103,6 +103,44 @@ impl Deployment {
     }
 }
 
+/// One connection to a deployment's database for many queries. `TestApp::count` builds a
+/// pool per query, whose worker threads outlive it for up to half a minute: fine for a few
+/// queries, but the thousands these tests make would pile up tens of thousands of threads.
+pub struct Db(RefCell<twofold::db::DbConn>);
+
+impl Db {
+    /// Connects to the deployment's database.
+    pub fn open(deployment: &Deployment) -> Self {
+        let conn = twofold::db::DbPool::build(&deployment.config.database_url, 1)
+            .and_then(|pool| Ok(pool.get()?))
+            .expect("database");
+        Self(RefCell::new(conn))
+    }
+
+    /// Runs one SQL query returning one integer (written to suit both backends).
+    pub fn count(&self, sql: &str) -> i64 {
+        use diesel::RunQueryDsl;
+        use diesel::sql_types::BigInt;
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+        }
+        let query = format!("SELECT CAST(({sql}) AS BIGINT) AS n");
+        let conn = &mut *self.0.borrow_mut();
+        let rows: Vec<Row> =
+            twofold::db_run!(conn => diesel::sql_query(&query).load(conn)).expect("query");
+        rows[0].n
+    }
+
+    /// Runs one SQL statement.
+    pub fn execute(&self, sql: &str) {
+        use diesel::RunQueryDsl;
+        let conn = &mut *self.0.borrow_mut();
+        twofold::db_run!(conn => diesel::sql_query(sql).execute(conn)).expect("statement");
+    }
+}
+
 /// The address in the line "Twofold is serving on http://ADDR".
 fn serving_address(line: &str) -> Option<String> {
     let rest = line.split("Twofold is serving on http://").nth(1)?;
