@@ -18,6 +18,41 @@ pub mod event {
     pub const TWO_FACTOR_DISABLED: &str = "two_factor_disabled";
     pub const RECOVERY_CODE_USED: &str = "recovery_code_used";
     pub const RECOVERY_CODES_REGENERATED: &str = "recovery_codes_regenerated";
+    pub const RECOVERY_CODES_ISSUED: &str = "recovery_codes_issued";
+    pub const TWO_FACTOR_RESET: &str = "two_factor_reset";
+    pub const ENFORCEMENT_CHANGED: &str = "two_factor_enforcement_changed";
+    pub const INVITATION_SENT: &str = "invitation_sent";
+    pub const INVITATION_RESENT: &str = "invitation_resent";
+    pub const INVITATION_REVOKED: &str = "invitation_revoked";
+    pub const INVITATION_ACCEPTED: &str = "invitation_accepted";
+    pub const ROLE_CHANGED: &str = "role_changed";
+    pub const DEACTIVATED: &str = "person_deactivated";
+    pub const REPORTED_NOT_ME: &str = "reported_not_me";
+
+    /// How the audit log shows an event.
+    pub fn describe(event: &str) -> &str {
+        match event {
+            ORGANIZATION_CREATED => "Organization created",
+            SIGN_IN => "Signed in",
+            SIGN_IN_FAILED => "Sign-in failed",
+            TWO_FACTOR_ENABLED => "2FA turned on",
+            TWO_FACTOR_MOVED => "2FA moved to a new app",
+            TWO_FACTOR_DISABLED => "2FA turned off",
+            RECOVERY_CODE_USED => "Recovery code used",
+            RECOVERY_CODES_REGENERATED => "Recovery codes regenerated",
+            RECOVERY_CODES_ISSUED => "Recovery codes issued by the owner",
+            TWO_FACTOR_RESET => "2FA reset by an operator",
+            ENFORCEMENT_CHANGED => "2FA enforcement changed",
+            INVITATION_SENT => "Invitation sent",
+            INVITATION_RESENT => "Invitation resent",
+            INVITATION_REVOKED => "Invitation revoked",
+            INVITATION_ACCEPTED => "Invitation accepted",
+            ROLE_CHANGED => "Role changed",
+            DEACTIVATED => "Deactivated",
+            REPORTED_NOT_ME => "Reported \"this wasn't me\"",
+            other => other,
+        }
+    }
 }
 
 /// Where a request came from, for the events it records.
@@ -87,6 +122,22 @@ impl<'a> Entry<'a> {
         Self {
             actor_id: None,
             ..Self::own(organization_id, user_id, event)
+        }
+    }
+
+    /// Something one person did to another (or to the organization, with no subject).
+    pub fn by(
+        organization_id: i64,
+        actor_id: i64,
+        subject_id: Option<i64>,
+        event: &'a str,
+    ) -> Self {
+        Self {
+            organization_id,
+            actor_id: Some(actor_id),
+            subject_id,
+            event,
+            detail: "",
         }
     }
 

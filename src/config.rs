@@ -19,6 +19,9 @@ pub struct Config {
     pub public_url: String,
     /// `TWOFOLD_SMTP_URL`: outgoing mail; without it emails are files in `<data dir>/outbox/`.
     pub smtp_url: Option<String>,
+    /// `TWOFOLD_MAIL_FROM`: the sender of emails; `Twofold <twofold@host of the public URL>`
+    /// when unset.
+    pub mail_from: Option<String>,
     /// `TWOFOLD_ISSUER`: the name authenticator apps show next to the account.
     pub issuer: String,
     /// `TWOFOLD_BCRYPT_COST`: bcrypt's work factor for new password hashes.
@@ -206,6 +209,7 @@ impl Config {
             secret_key,
             public_url,
             smtp_url: get("TWOFOLD_SMTP_URL"),
+            mail_from: get("TWOFOLD_MAIL_FROM"),
             issuer: get("TWOFOLD_ISSUER").unwrap_or_else(|| "Twofold".into()),
             bcrypt_cost,
             signup_open,

@@ -4,10 +4,13 @@
 
 pub mod audit;
 pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod email;
 pub mod error;
+pub mod notify;
 pub mod routes;
 pub mod startup;
 pub mod telemetry;

@@ -16,6 +16,7 @@ use crate::auth::keys::Keys;
 use crate::auth::password::Hasher;
 use crate::config::Config;
 use crate::db::{self, DbPool};
+use crate::email::Mailer;
 use crate::error::AppError;
 use crate::routes;
 
@@ -25,6 +26,7 @@ pub struct AppState {
     pub keys: Keys,
     pub hasher: Hasher,
     pub config: Config,
+    pub mailer: Mailer,
 }
 
 /// The session cookie's name.
@@ -82,11 +84,13 @@ impl Application {
         let address = listener.local_addr()?;
         let keys = Keys::derive(&config.secret_key);
         let secure = config.secure_cookies();
+        let mailer = Mailer::from_config(&config)?;
         let state = web::Data::new(AppState {
             pool,
             hasher: Hasher::new(config.bcrypt_cost),
             keys,
             config,
+            mailer,
         });
 
         let server = HttpServer::new(move || {
@@ -106,6 +110,8 @@ impl Application {
                 .app_data(web::PayloadConfig::new(MAX_FORM_BYTES))
                 .app_data(query_config())
                 .app_data(path_config())
+                // Inside the session middleware, which it reads.
+                .wrap(from_fn(crate::auth::enforcement::require_two_factor))
                 .wrap(sessions)
                 .wrap(security_headers())
                 .wrap(from_fn(crate::telemetry::log_request))

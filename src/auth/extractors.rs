@@ -1,14 +1,21 @@
-//! Guards as extractors: a handler that takes [`SignedIn`] runs only for a signed-in person
-//! whose session is still valid.
+//! Guards as extractors: a handler's signature says who may call it. [`SignedIn`] runs only
+//! for a signed-in person whose session is still valid; [`Admin`] also needs the admin or
+//! owner role, and [`Owner`] the owner role; anyone else gets 403.
+//!
+//! The session is checked against the database once per request, by whichever asks first
+//! (the 2FA enforcement middleware, or a guard), and the answer is kept in the request's
+//! extensions for the rest of it.
 
 use std::future::Future;
+use std::ops::Deref;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 
 use crate::auth::session::TypedSession;
 use crate::db::models::{Organization, User};
+use crate::domain::Role;
 use crate::error::AppError;
 use crate::startup::AppState;
 
@@ -19,47 +26,153 @@ pub struct SignedIn {
     pub session: TypedSession,
 }
 
+impl SignedIn {
+    /// Whether the organization requires 2FA and this person has not turned it on yet: then
+    /// only the setup pages and sign-out are open to them.
+    pub fn must_set_up_two_factor(&self) -> bool {
+        must_set_up_two_factor(&self.user, &self.organization)
+    }
+}
+
+/// Whether the organization requires 2FA of this person, who has none.
+pub fn must_set_up_two_factor(user: &User, organization: &Organization) -> bool {
+    organization.enforce_two_factor && !user.has_two_factor()
+}
+
+/// The database's answer about this request's session, kept for the rest of the request.
+#[derive(Clone)]
+struct Checked(Option<Box<(User, Organization)>>);
+
+/// The signed-in person of this request and their organization, if the session names one
+/// whose session epoch still matches and who is not deactivated. A session that no longer
+/// holds is purged. Asks the database at most once per request.
+pub async fn signed_in_person(req: &HttpRequest) -> Result<Option<(User, Organization)>, AppError> {
+    if let Some(Checked(found)) = req.extensions().get::<Checked>() {
+        return Ok(found.clone().map(|b| *b));
+    }
+    let session = TypedSession::of(req);
+    let found = match (session.user_id(), session.epoch()) {
+        (Some(user_id), Some(epoch)) => {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .cloned()
+                .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("no app state")))?;
+            // Idle and absolute lifetimes are checked here, on the server, for every request.
+            match session.live_id(crate::now_unix(), &state.config.sessions)? {
+                None => {
+                    session.purge();
+                    None
+                }
+                Some(session_id) => {
+                    let found = crate::db::run(&state.pool, move |c| {
+                        Ok(User::find_for_session(c, user_id, &session_id)?)
+                    })
+                    .await?;
+                    match found {
+                        // The epoch check is what makes "signed out on all devices" real with
+                        // cookie sessions: any session from before the last bump is refused
+                        // here (as is a signed-out session, which the query does not find).
+                        Some((user, organization))
+                            if user.session_epoch == epoch && user.deactivated_at.is_none() =>
+                        {
+                            Some((user, organization))
+                        }
+                        _ => {
+                            session.purge();
+                            None
+                        }
+                    }
+                }
+            }
+        }
+        _ => None,
+    };
+    req.extensions_mut()
+        .insert(Checked(found.clone().map(Box::new)));
+    Ok(found)
+}
+
 impl FromRequest for SignedIn {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let session = TypedSession::of(req);
-        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let req = req.clone();
         Box::pin(async move {
-            let state =
-                state.ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("no app state")))?;
-            let (Some(user_id), Some(epoch)) = (session.user_id(), session.epoch()) else {
-                return Err(AppError::SignInRequired);
-            };
-            // Idle and absolute lifetimes are checked here, on the server, for every request.
-            let Some(session_id) = session.live_id(crate::now_unix(), &state.config.sessions)?
-            else {
-                session.purge();
-                return Err(AppError::SignInRequired);
-            };
-            let found = crate::db::run(&state.pool, move |c| {
-                Ok(User::find_for_session(c, user_id, &session_id)?)
-            })
-            .await?;
-            match found {
-                // The epoch check is what makes "signed out on all devices" real with cookie
-                // sessions: any session from before the last bump is refused here (as is a
-                // signed-out session, which the query does not find).
-                Some((user, organization))
-                    if user.session_epoch == epoch && user.deactivated_at.is_none() =>
-                {
-                    Ok(Self {
-                        user,
-                        organization,
-                        session,
-                    })
-                }
-                _ => {
-                    session.purge();
-                    Err(AppError::SignInRequired)
-                }
+            match signed_in_person(&req).await? {
+                Some((user, organization)) => Ok(Self {
+                    user,
+                    organization,
+                    session: TypedSession::of(&req),
+                }),
+                None => Err(AppError::SignInRequired),
             }
+        })
+    }
+}
+
+/// A signed-in admin or owner.
+pub struct Admin(pub SignedIn);
+
+/// A signed-in owner.
+pub struct Owner(pub SignedIn);
+
+impl Deref for Admin {
+    type Target = SignedIn;
+    fn deref(&self) -> &SignedIn {
+        &self.0
+    }
+}
+
+impl Deref for Owner {
+    type Target = SignedIn;
+    fn deref(&self) -> &SignedIn {
+        &self.0
+    }
+}
+
+/// A signed-in person with at least `role`, or 403.
+async fn with_role(req: HttpRequest, role: Role, refusal: &str) -> Result<SignedIn, AppError> {
+    let signed_in = SignedIn::from_request(&req, &mut Payload::None).await?;
+    if signed_in.user.role() >= role {
+        Ok(signed_in)
+    } else {
+        Err(AppError::Forbidden(refusal.to_owned()))
+    }
+}
+
+impl FromRequest for Admin {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            with_role(
+                req,
+                Role::Admin,
+                "Only your organization's admins and owner can open this page.",
+            )
+            .await
+            .map(Self)
+        })
+    }
+}
+
+impl FromRequest for Owner {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            with_role(
+                req,
+                Role::Owner,
+                "Only your organization's owner can do this.",
+            )
+            .await
+            .map(Self)
         })
     }
 }

@@ -2,6 +2,7 @@
 //! session, CSRF tokens, attempt limits and the guards that say who may call a handler.
 
 pub mod csrf;
+pub mod enforcement;
 pub mod extractors;
 pub mod keys;
 pub mod password;
@@ -11,5 +12,6 @@ pub mod recovery;
 pub mod sealed;
 pub mod session;
 pub mod throttle;
+pub mod tokens;
 pub mod totp;
 pub mod two_factor;

@@ -6,6 +6,8 @@ diesel::table! {
         name -> Text,
         enforce_two_factor -> Bool,
         created_at -> BigInt,
+        people_count -> BigInt,
+        two_factor_count -> BigInt,
     }
 }
 
@@ -28,6 +30,7 @@ diesel::table! {
         last_sign_in_at -> Nullable<BigInt>,
         deactivated_at -> Nullable<BigInt>,
         created_at -> BigInt,
+        people_fields -> Nullable<Text>,
     }
 }
 
@@ -70,9 +73,39 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    invitations (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        email -> Text,
+        name -> Text,
+        role -> Text,
+        token_hash -> Text,
+        invited_by -> Nullable<BigInt>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        accepted_at -> Nullable<BigInt>,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    alert_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        event -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(audit_events -> organizations (organization_id));
+diesel::joinable!(invitations -> organizations (organization_id));
+diesel::joinable!(alert_tokens -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -81,4 +114,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     client_failures,
     audit_events,
     ended_sessions,
+    invitations,
+    alert_tokens,
 );

@@ -9,11 +9,13 @@ use serde::Deserialize;
 use crate::audit::{Entry, Origin, event};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::session::{FlashKind, PendingTwoFactor, TypedSession};
-use crate::auth::throttle;
 use crate::auth::two_factor::{self, CodeCheck};
-use crate::db::models::{EndedSession, StoredRecoveryCode, User};
+use crate::auth::{enforcement, sealed, throttle, totp};
+use crate::db::models::{EndedSession, Organization, StoredRecoveryCode, User};
 use crate::domain::{Email, OneTimeCode};
+use crate::email::Email as OutgoingEmail;
 use crate::error::AppError;
+use crate::notify::{self, Alert};
 use crate::routes::{Chrome, EmptyForm, render, see_other};
 use crate::startup::AppState;
 
@@ -137,17 +139,35 @@ pub async fn post_login(
     }
 
     let (user_id, organization_id) = (user.id, user.organization_id);
-    crate::db::run(&state.pool, move |c| {
+    let app = state.clone();
+    let must_set_up = crate::db::run(&state.pool, move |c| {
         User::record_sign_in(c, user_id, now)?;
         origin.record(
             c,
             Entry::own(organization_id, user_id, event::SIGN_IN).detail("password"),
             now,
         )?;
-        Ok(())
+        let enforced =
+            Organization::find(c, organization_id)?.is_some_and(|o| o.enforce_two_factor);
+        if enforced {
+            // Straight to the QR code: the setup is started here, as "Turn on 2FA" would.
+            let secret = totp::Secret::generate();
+            let sealed_secret = sealed::seal(&app.keys.totp_secret, user_id, secret.as_bytes());
+            User::start_totp_setup(c, user_id, &sealed_secret, now)?;
+        }
+        Ok(enforced)
     })
     .await?;
     session.sign_in(user.id, user.session_epoch, false)?;
+    if must_set_up {
+        // The enforcement middleware holds them there whatever they open next; this only
+        // saves a redirect.
+        session.flash(
+            FlashKind::Warning,
+            "Your organization requires two-factor authentication: set it up to continue.",
+        )?;
+        return Ok(see_other(enforcement::SETUP_PATH));
+    }
     Ok(see_other("/"))
 }
 
@@ -207,6 +227,8 @@ enum TwoFactorOutcome {
         epoch: i64,
         via_recovery: bool,
         codes_left: i64,
+        /// The security email about the recovery code used, if one was.
+        alert: Option<OutgoingEmail>,
     },
     Refused(CodeCheck),
     Expired,
@@ -275,11 +297,25 @@ fn two_factor_step(
         }),
         now,
     )?;
+    let codes_left = StoredRecoveryCode::count_unused(c, user.id)?;
+    let alert = if via_recovery {
+        Some(notify::security_alert(
+            c,
+            &app.config.public_url,
+            &user,
+            &Alert::RecoveryCodeUsed { left: codes_left },
+            origin,
+            now,
+        )?)
+    } else {
+        None
+    };
     Ok(TwoFactorOutcome::SignedIn {
         user_id: user.id,
         epoch: user.session_epoch,
         via_recovery,
-        codes_left: StoredRecoveryCode::count_unused(c, user.id)?,
+        codes_left,
+        alert,
     })
 }
 
@@ -325,7 +361,11 @@ pub async fn post_two_factor(
             epoch,
             via_recovery,
             codes_left,
+            alert,
         } => {
+            if let Some(email) = alert {
+                state.mailer.send_or_log(vec![email]).await;
+            }
             session.sign_in(user_id, epoch, via_recovery)?;
             if via_recovery {
                 session.flash(

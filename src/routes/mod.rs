@@ -3,7 +3,9 @@
 
 mod health;
 mod home;
+mod invitation;
 mod login;
+mod not_me;
 pub mod settings;
 mod signup;
 mod static_files;
@@ -30,6 +32,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/login/two-factor", web::get().to(login::get_two_factor))
         .route("/login/two-factor", web::post().to(login::post_two_factor))
         .route("/logout", web::post().to(login::post_logout))
+        .route(
+            "/invitations/{token}",
+            web::get().to(invitation::get_invitation),
+        )
+        .route(
+            "/invitations/{token}",
+            web::post().to(invitation::post_invitation),
+        )
+        .route("/account/not-me/{token}", web::get().to(not_me::get_not_me))
+        .route(
+            "/account/not-me/{token}",
+            web::post().to(not_me::post_not_me),
+        )
         .configure(settings::configure)
         .configure(static_files::configure);
 }

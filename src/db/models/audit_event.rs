@@ -66,4 +66,33 @@ impl AuditEvent {
                 .load(conn)
         })
     }
+
+    /// A page of an organization's events, newest first, optionally only those about one
+    /// person (as actor or subject).
+    pub fn page(
+        conn: &mut DbConn,
+        organization_id: i64,
+        person: Option<i64>,
+        offset: i64,
+        limit: i64,
+    ) -> QueryResult<Vec<Self>> {
+        crate::db_run!(conn => {
+            let mut query = audit_events::table
+                .filter(audit_events::organization_id.eq(organization_id))
+                .into_boxed();
+            if let Some(id) = person {
+                query = query.filter(
+                    audit_events::subject_id
+                        .eq(id)
+                        .or(audit_events::actor_id.eq(id)),
+                );
+            }
+            query
+                .order(audit_events::id.desc())
+                .offset(offset)
+                .limit(limit)
+                .select(Self::as_select())
+                .load(conn)
+        })
+    }
 }

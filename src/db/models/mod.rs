@@ -1,15 +1,19 @@
 //! One module per table: a query struct, an insert struct, and the queries that touch it.
 
+mod alert_token;
 mod audit_event;
 mod client_failure;
 mod ended_session;
+mod invitation;
 mod organization;
 mod recovery_code;
 mod user;
 
+pub use alert_token::{AlertToken, NewAlertToken};
 pub use audit_event::{AuditEvent, NewAuditEvent};
 pub use client_failure::ClientFailure;
 pub use ended_session::EndedSession;
+pub use invitation::{Invitation, NewInvitation};
 pub use organization::{NewOrganization, Organization};
 pub use recovery_code::StoredRecoveryCode;
-pub use user::{NewUser, User};
+pub use user::{NewUser, PersonRow, TwoFactorFilter, User, contains_pattern};

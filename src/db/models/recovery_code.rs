@@ -89,4 +89,17 @@ impl StoredRecoveryCode {
                 .get_result(conn)
         })
     }
+
+    /// How many unused codes each of these people has, in one grouped query (people with
+    /// none are absent).
+    pub fn count_unused_for(conn: &mut DbConn, user_ids: &[i64]) -> QueryResult<Vec<(i64, i64)>> {
+        crate::db_run!(conn => {
+            recovery_codes::table
+                .filter(recovery_codes::user_id.eq_any(user_ids))
+                .filter(recovery_codes::used_at.is_null())
+                .group_by(recovery_codes::user_id)
+                .select((recovery_codes::user_id, diesel::dsl::count_star()))
+                .load(conn)
+        })
+    }
 }

@@ -1,8 +1,12 @@
 //! Settings pages.
 
+mod audit_log;
+mod invitations;
+mod organization_security;
 mod owner;
 mod security;
 mod two_factor;
+pub mod users;
 
 use actix_web::web;
 
@@ -34,5 +38,43 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/settings/security/two-factor/confirm",
             web::post().to(two_factor::post_confirm),
         )
-        .route("/settings/owner", web::get().to(owner::get_owner));
+        .route("/settings/owner", web::get().to(owner::get_owner))
+        .route("/settings/users", web::get().to(users::get_users))
+        .route("/settings/users/fields", web::post().to(users::post_fields))
+        .route(
+            "/settings/users/invite",
+            web::post().to(invitations::post_invite),
+        )
+        .route(
+            "/settings/users/{id}/role",
+            web::post().to(users::post_role),
+        )
+        .route(
+            "/settings/users/{id}/deactivate",
+            web::post().to(users::post_deactivate),
+        )
+        .route(
+            "/settings/users/{id}/recovery-codes",
+            web::post().to(users::post_recovery_codes),
+        )
+        .route(
+            "/settings/invitations/{id}/resend",
+            web::post().to(invitations::post_resend),
+        )
+        .route(
+            "/settings/invitations/{id}/revoke",
+            web::post().to(invitations::post_revoke),
+        )
+        .route(
+            "/settings/organization-security",
+            web::get().to(organization_security::get_organization_security),
+        )
+        .route(
+            "/settings/organization-security",
+            web::post().to(organization_security::post_organization_security),
+        )
+        .route(
+            "/settings/audit-log",
+            web::get().to(audit_log::get_audit_log),
+        );
 }

@@ -16,6 +16,7 @@ use crate::auth::two_factor::{self, CodeCheck};
 use crate::db::models::{StoredRecoveryCode, User};
 use crate::domain::TotpCode;
 use crate::error::AppError;
+use crate::notify::{self, Alert};
 use crate::routes::{Chrome, format_time, render, see_other};
 use crate::startup::AppState;
 
@@ -192,12 +193,21 @@ pub async fn post_disable(
                 Entry::own(user.organization_id, user.id, event::TWO_FACTOR_DISABLED),
                 now,
             )?;
-            Ok(Ok(epoch))
+            let email = notify::security_alert(
+                c,
+                &app.config.public_url,
+                &user,
+                &Alert::TwoFactorDisabled,
+                &origin,
+                now,
+            )?;
+            Ok(Ok((epoch, email)))
         })
     })
     .await?;
     match outcome {
-        Ok(epoch) => {
+        Ok((epoch, email)) => {
+            state.mailer.send_or_log(vec![email]).await;
             // Every other session ends at its next request; this one carries on.
             signed_in.session.set_epoch(epoch)?;
             signed_in.session.clear_recovery_note();

@@ -16,6 +16,7 @@ use crate::auth::{qr, reauth, sealed, totp};
 use crate::db::models::User;
 use crate::domain::TotpCode;
 use crate::error::AppError;
+use crate::notify::{self, Alert};
 use crate::routes::settings::security::RecoveryCodesPage;
 use crate::routes::{Chrome, EmptyForm, render, see_other};
 use crate::startup::AppState;
@@ -55,7 +56,23 @@ fn pending_setup(
     }
 }
 
+#[derive(Template)]
+#[template(path = "settings/two_factor_required.html")]
+struct RequiredPage {
+    chrome: Chrome,
+    section: &'static str,
+}
+
 fn setup_not_started(signed_in: &SignedIn) -> Result<HttpResponse, AppError> {
+    if signed_in.must_set_up_two_factor() {
+        // Held on the setup pages by enforcement: Settings › Security is out of reach, so the
+        // way to start is offered right here.
+        let page = RequiredPage {
+            chrome: Chrome::signed_in(signed_in)?,
+            section: "security",
+        };
+        return render(&page, StatusCode::OK);
+    }
     signed_in.session.flash(
         FlashKind::Info,
         "Start by choosing \"Turn on 2FA\" or \"Set up a new authenticator app\".",
@@ -73,6 +90,7 @@ struct SetupPage {
     setup_key: String,
     issuer: String,
     email: String,
+    required: bool,
 }
 
 pub async fn get_setup(
@@ -93,6 +111,7 @@ pub async fn get_setup(
         setup_key: secret.to_base32_grouped(),
         issuer: state.config.issuer.clone(),
         email: signed_in.user.email.clone(),
+        required: signed_in.must_set_up_two_factor(),
     };
     render(&page, StatusCode::OK)
 }
@@ -180,7 +199,8 @@ pub async fn post_confirm(
 
     let user = signed_in.user.clone();
     let app = state.clone();
-    let codes = crate::db::run(&state.pool, move |c| {
+    let public_url = state.config.public_url.clone();
+    let outcome = crate::db::run(&state.pool, move |c| {
         crate::db::write_transaction(c, |c| {
             // Conditional on the setup being the one checked above: of two racing
             // confirmations, one wins and the other finds nothing to confirm.
@@ -194,13 +214,20 @@ pub async fn post_confirm(
                 event::TWO_FACTOR_ENABLED
             };
             origin.record(c, Entry::own(user.organization_id, user.id, what), now)?;
-            Ok(Some(codes))
+            let alert = if moving {
+                Alert::TwoFactorMoved
+            } else {
+                Alert::TwoFactorEnabled
+            };
+            let email = notify::security_alert(c, &public_url, &user, &alert, &origin, now)?;
+            Ok(Some((codes, email)))
         })
     })
     .await?;
-    let Some(codes) = codes else {
+    let Some((codes, email)) = outcome else {
         return setup_not_started(&signed_in);
     };
+    state.mailer.send_or_log(vec![email]).await;
     // The epoch moved on: every session of this person ends, this one right after this page.
     signed_in.session.purge();
     let page = RecoveryCodesPage {

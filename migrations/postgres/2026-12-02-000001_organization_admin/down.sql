@@ -1,0 +1,12 @@
+DROP TABLE alert_tokens;
+DROP TABLE invitations;
+DROP INDEX audit_events_actor_idx;
+DROP INDEX audit_events_subject_idx;
+DROP INDEX users_active_two_factor_off_idx;
+DROP INDEX users_active_two_factor_on_idx;
+DROP INDEX users_active_name_idx;
+DROP TRIGGER users_counts ON users;
+DROP FUNCTION users_keep_counts();
+ALTER TABLE organizations DROP COLUMN two_factor_count;
+ALTER TABLE organizations DROP COLUMN people_count;
+ALTER TABLE users DROP COLUMN people_fields;

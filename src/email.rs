@@ -1,0 +1,282 @@
+//! Outgoing email. Messages are built with lettre and go to the SMTP server of
+//! `TWOFOLD_SMTP_URL` when it is set, or otherwise into `<data dir>/outbox/` as `.eml` files,
+//! so that a deployment without a mail server (and the test suite) can still read them.
+//!
+//! Sending blocks (a network round trip or a file write), so [`Mailer::send`] runs it on the
+//! blocking pool, never on a request thread.
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use actix_web::web;
+use anyhow::Context;
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Body, Mailbox};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{Address, Message, SmtpTransport, Transport as _};
+use percent_encoding::percent_decode_str;
+use rand::RngCore;
+
+use crate::config::Config;
+
+/// One email to one person.
+#[derive(Debug, Clone)]
+pub struct Email {
+    pub to_name: String,
+    pub to_address: String,
+    pub subject: String,
+    /// Plain text.
+    pub body: String,
+}
+
+/// Where email goes.
+#[derive(Clone)]
+enum Transport {
+    Smtp(Box<SmtpTransport>),
+    Outbox(PathBuf),
+}
+
+/// Sends the app's emails.
+#[derive(Clone)]
+pub struct Mailer {
+    transport: Transport,
+    from: Mailbox,
+}
+
+impl Mailer {
+    /// The mailer the configuration asks for; creates the outbox directory when there is no
+    /// SMTP server.
+    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
+        let from: Mailbox = match &config.mail_from {
+            Some(from) => from
+                .parse()
+                .with_context(|| format!("TWOFOLD_MAIL_FROM is not a valid address: {from}"))?,
+            None => Mailbox::new(
+                Some("Twofold".into()),
+                default_from_address(&config.public_url),
+            ),
+        };
+        let transport = match &config.smtp_url {
+            Some(url) => Transport::Smtp(Box::new(smtp_transport(url)?)),
+            None => {
+                let dir = outbox_dir(&config.data_dir);
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("creating the outbox {}", dir.display()))?;
+                Transport::Outbox(dir)
+            }
+        };
+        Ok(Self { transport, from })
+    }
+
+    /// Sends the emails, off the request threads; stops at the first failure.
+    pub async fn send(&self, emails: Vec<Email>) -> anyhow::Result<()> {
+        if emails.is_empty() {
+            return Ok(());
+        }
+        let mailer = self.clone();
+        web::block(move || emails.iter().try_for_each(|e| mailer.send_blocking(e)))
+            .await
+            .map_err(|e| anyhow::anyhow!("email task failed: {e}"))?
+    }
+
+    /// Sends the emails, off the request threads, and logs a failure instead of returning it:
+    /// for notices about a change that is already made and must stand.
+    pub async fn send_or_log(&self, emails: Vec<Email>) {
+        if let Err(e) = self.send(emails).await {
+            tracing::error!(error = ?e, "sending email failed");
+        }
+    }
+
+    /// Sends one email, blocking.
+    pub fn send_blocking(&self, email: &Email) -> anyhow::Result<()> {
+        let message = self.build(email)?;
+        match &self.transport {
+            Transport::Smtp(smtp) => {
+                smtp.send(&message).context("sending email over SMTP")?;
+            }
+            Transport::Outbox(dir) => write_eml(dir, &message.formatted())?,
+        }
+        Ok(())
+    }
+
+    fn build(&self, email: &Email) -> anyhow::Result<Message> {
+        let to = Mailbox::new(
+            Some(email.to_name.clone()),
+            email
+                .to_address
+                .parse::<Address>()
+                .with_context(|| format!("not an email address: {}", email.to_address))?,
+        );
+        // 8bit keeps the text (and its links) readable in the .eml file; it is only refused
+        // for a line over 998 bytes, which none of ours has, and then lettre picks an encoding.
+        let body = Body::new_with_encoding(email.body.clone(), ContentTransferEncoding::EightBit)
+            .unwrap_or_else(|raw| Body::new(raw));
+        Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(email.subject.clone())
+            .header(ContentType::TEXT_PLAIN)
+            .body(body)
+            .context("building an email")
+    }
+}
+
+/// `<data dir>/outbox`.
+pub fn outbox_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("outbox")
+}
+
+fn default_from_address(public_url: &str) -> Address {
+    let host = public_url
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.split(['/', ':']).next())
+        .unwrap_or("localhost");
+    Address::new("twofold", host)
+        .or_else(|_| Address::new("twofold", "localhost"))
+        .unwrap_or_else(|_| unreachable!("twofold@localhost is a valid address"))
+}
+
+/// Writes one message as `<time>-<random>.eml`: the name sorts by time of sending, and the
+/// file appears whole (written under another name, then renamed), so a reader of the outbox
+/// never sees half a message.
+fn write_eml(dir: &Path, message: &[u8]) -> anyhow::Result<()> {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let mut random = [0u8; 4];
+    rand::rng().fill_bytes(&mut random);
+    let name = format!("{nanos:020}-{}", hex::encode(random));
+    let partial = dir.join(format!(".{name}.partial"));
+    std::fs::write(&partial, message).with_context(|| format!("writing {}", partial.display()))?;
+    std::fs::rename(&partial, dir.join(format!("{name}.eml")))
+        .with_context(|| format!("renaming {}", partial.display()))?;
+    Ok(())
+}
+
+/// The SMTP transport for `smtp://[user[:password]@]host[:port]`: plain SMTP to a relay,
+/// such as the local mail server of the machine (port 25 by default). TLS is left to that
+/// relay, so the binary carries no TLS stack.
+fn smtp_transport(url: &str) -> anyhow::Result<SmtpTransport> {
+    let settings = SmtpSettings::parse(url)?;
+    let mut builder = SmtpTransport::builder_dangerous(settings.host).port(settings.port);
+    if let Some((user, password)) = settings.credentials {
+        builder = builder.credentials(Credentials::new(user, password));
+    }
+    Ok(builder.build())
+}
+
+/// What an SMTP URL says.
+#[derive(Debug, PartialEq, Eq)]
+struct SmtpSettings {
+    host: String,
+    port: u16,
+    credentials: Option<(String, String)>,
+}
+
+impl SmtpSettings {
+    fn parse(url: &str) -> anyhow::Result<Self> {
+        let rest = url.strip_prefix("smtp://").ok_or_else(|| {
+            anyhow::anyhow!(
+                "TWOFOLD_SMTP_URL must look like smtp://[user:password@]host[:port] \
+                 (plain SMTP to a relay; smtps:// is not supported)"
+            )
+        })?;
+        let rest = rest.trim_end_matches('/');
+        let (credentials, host_port) = match rest.rsplit_once('@') {
+            Some((userinfo, host_port)) => {
+                let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+                let decode = |s: &str| -> anyhow::Result<String> {
+                    Ok(percent_decode_str(s)
+                        .decode_utf8()
+                        .context("TWOFOLD_SMTP_URL's user or password is not valid UTF-8")?
+                        .into_owned())
+                };
+                (Some((decode(user)?, decode(password)?)), host_port)
+            }
+            None => (None, rest),
+        };
+        let (host, port) = match host_port.rsplit_once(':') {
+            Some((host, port)) if !port.contains(']') => (
+                host,
+                port.parse::<u16>()
+                    .context("TWOFOLD_SMTP_URL's port is not a number")?,
+            ),
+            _ => (host_port, 25),
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if host.is_empty() {
+            anyhow::bail!("TWOFOLD_SMTP_URL names no host");
+        }
+        Ok(Self {
+            host: host.to_owned(),
+            port,
+            credentials,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smtp_urls_name_a_host_a_port_and_maybe_credentials() {
+        assert_eq!(
+            SmtpSettings::parse("smtp://localhost").expect("valid"),
+            SmtpSettings {
+                host: "localhost".into(),
+                port: 25,
+                credentials: None
+            }
+        );
+        assert_eq!(
+            SmtpSettings::parse("smtp://ada:p%40ss@mail.example.com:2525").expect("valid"),
+            SmtpSettings {
+                host: "mail.example.com".into(),
+                port: 2525,
+                credentials: Some(("ada".into(), "p@ss".into()))
+            }
+        );
+        assert_eq!(
+            SmtpSettings::parse("smtp://[::1]:25").expect("valid").host,
+            "::1"
+        );
+        assert!(SmtpSettings::parse("smtps://mail.example.com").is_err());
+        assert!(SmtpSettings::parse("smtp://mail.example.com:port").is_err());
+        assert!(SmtpSettings::parse("smtp://").is_err());
+    }
+
+    #[test]
+    fn the_outbox_gets_one_readable_eml_file_per_email() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config::with_data_dir(dir.path()).expect("config");
+        config.public_url = "https://twofold.example.com".into();
+        let mailer = Mailer::from_config(&config).expect("mailer");
+        mailer
+            .send_blocking(&Email {
+                to_name: "Zoë Example".into(),
+                to_address: "zoe@example.com".into(),
+                subject: "Hello".into(),
+                body: "Open https://twofold.example.com/x?y=1 now.\n".into(),
+            })
+            .expect("sent");
+        let files: Vec<_> = std::fs::read_dir(outbox_dir(dir.path()))
+            .expect("outbox")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].extension().and_then(|e| e.to_str()), Some("eml"));
+        let text = std::fs::read_to_string(&files[0]).expect("text");
+        assert!(
+            text.contains("From: Twofold <twofold@twofold.example.com>"),
+            "{text}"
+        );
+        assert!(text.contains("zoe@example.com"), "{text}");
+        assert!(
+            text.contains("Open https://twofold.example.com/x?y=1 now."),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,211 @@
+//! The emails Twofold sends people: invitations, the notice that 2FA is now required, and
+//! security alerts about their own account. A security alert carries a "this wasn't me" link
+//! whose token is stored (hashed) in the transaction of the change it reports, so a link
+//! exists exactly when the change was made.
+
+use askama::Template;
+
+use crate::audit::{Origin, event};
+use crate::auth::tokens;
+use crate::db::DbConn;
+use crate::db::models::{NewAlertToken, User};
+use crate::email::Email;
+use crate::error::AppError;
+use crate::routes::format_time;
+
+/// How long a "this wasn't me" link works.
+pub const ALERT_LINK_TTL_SECS: i64 = 14 * 24 * 60 * 60;
+
+/// What happened to a person's account.
+#[derive(Debug, Clone)]
+pub enum Alert {
+    TwoFactorEnabled,
+    TwoFactorMoved,
+    TwoFactorDisabled,
+    /// An operator turned 2FA off from the command line.
+    TwoFactorReset,
+    RecoveryCodeUsed {
+        left: i64,
+    },
+    /// The owner issued new recovery codes: the email is the only place they are shown.
+    CodesIssued {
+        by: String,
+        codes: Vec<String>,
+    },
+}
+
+impl Alert {
+    /// The audit event the alert reports.
+    fn event(&self) -> &'static str {
+        match self {
+            Self::TwoFactorEnabled => event::TWO_FACTOR_ENABLED,
+            Self::TwoFactorMoved => event::TWO_FACTOR_MOVED,
+            Self::TwoFactorDisabled => event::TWO_FACTOR_DISABLED,
+            Self::TwoFactorReset => event::TWO_FACTOR_RESET,
+            Self::RecoveryCodeUsed { .. } => event::RECOVERY_CODE_USED,
+            Self::CodesIssued { .. } => event::RECOVERY_CODES_ISSUED,
+        }
+    }
+
+    fn subject(&self) -> &'static str {
+        match self {
+            Self::TwoFactorEnabled => "Two-factor authentication is on",
+            Self::TwoFactorMoved => "Your two-factor authentication moved to a new app",
+            Self::TwoFactorDisabled | Self::TwoFactorReset => "Two-factor authentication is off",
+            Self::RecoveryCodeUsed { .. } => "A recovery code was used to sign in",
+            Self::CodesIssued { .. } => "Your new recovery codes",
+        }
+    }
+
+    fn what(&self) -> String {
+        match self {
+            Self::TwoFactorEnabled => {
+                "Two-factor authentication was turned on for your Twofold account.".into()
+            }
+            Self::TwoFactorMoved => "Your Twofold account's two-factor authentication was moved \
+                 to a new authenticator app; the old app's codes no longer work."
+                .into(),
+            Self::TwoFactorDisabled => {
+                "Two-factor authentication was turned off for your Twofold account.".into()
+            }
+            Self::TwoFactorReset => "An operator of this Twofold server turned two-factor \
+                 authentication off for your account and deleted your recovery codes."
+                .into(),
+            Self::RecoveryCodeUsed { left } => format!(
+                "One of your recovery codes was used to sign in to your Twofold account. \
+                 You have {left} unused recovery code{} left.",
+                if *left == 1 { "" } else { "s" }
+            ),
+            Self::CodesIssued { by, .. } => format!(
+                "{by}, the owner of your organization, generated five new recovery codes \
+                 for your Twofold account."
+            ),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "email/security_alert.txt")]
+struct SecurityAlertText<'a> {
+    name: &'a str,
+    what: String,
+    codes: &'a [String],
+    sign_in_link: String,
+    when: String,
+    address: &'a str,
+    browser: &'a str,
+    not_me_link: String,
+}
+
+/// Prepares a security alert to `user` and stores its "this wasn't me" token. Call it inside
+/// the transaction of the change it reports; send the email after the commit.
+pub fn security_alert(
+    conn: &mut DbConn,
+    public_url: &str,
+    user: &User,
+    alert: &Alert,
+    origin: &Origin,
+    now: i64,
+) -> Result<Email, AppError> {
+    let token = tokens::generate();
+    NewAlertToken {
+        user_id: user.id,
+        token_hash: &tokens::hash(&token),
+        event: alert.event(),
+        created_at: now,
+        expires_at: now + ALERT_LINK_TTL_SECS,
+    }
+    .insert(conn)?;
+    let codes: &[String] = match alert {
+        Alert::CodesIssued { codes, .. } => codes,
+        _ => &[],
+    };
+    let body = SecurityAlertText {
+        name: &user.name,
+        what: alert.what(),
+        codes,
+        sign_in_link: format!("{public_url}/login"),
+        when: format_time(now),
+        address: &origin.address,
+        browser: &origin.user_agent,
+        not_me_link: format!("{public_url}/account/not-me/{token}"),
+    }
+    .render()?;
+    Ok(Email {
+        to_name: user.name.clone(),
+        to_address: user.email.clone(),
+        subject: alert.subject().into(),
+        body,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "email/invitation.txt")]
+struct InvitationText<'a> {
+    name: &'a str,
+    inviter: &'a str,
+    organization: &'a str,
+    role: &'a str,
+    link: String,
+    expires: String,
+}
+
+/// What an invitation email says.
+pub struct InvitationEmail<'a> {
+    pub public_url: &'a str,
+    pub token: &'a str,
+    pub name: &'a str,
+    pub email: &'a str,
+    pub role: &'a str,
+    pub inviter: &'a str,
+    pub organization: &'a str,
+    pub expires_at: i64,
+}
+
+/// The invitation email with its link.
+pub fn invitation(invitation: &InvitationEmail<'_>) -> Result<Email, AppError> {
+    let body = InvitationText {
+        name: invitation.name,
+        inviter: invitation.inviter,
+        organization: invitation.organization,
+        role: invitation.role,
+        link: format!("{}/invitations/{}", invitation.public_url, invitation.token),
+        expires: format_time(invitation.expires_at),
+    }
+    .render()?;
+    Ok(Email {
+        to_name: invitation.name.to_owned(),
+        to_address: invitation.email.to_owned(),
+        subject: format!("Join {} on Twofold", invitation.organization),
+        body,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "email/two_factor_required.txt")]
+struct TwoFactorRequiredText<'a> {
+    name: &'a str,
+    organization: &'a str,
+    sign_in_link: String,
+}
+
+/// The notice that the organization now requires 2FA.
+pub fn two_factor_required(
+    public_url: &str,
+    name: &str,
+    email: &str,
+    organization: &str,
+) -> Result<Email, AppError> {
+    let body = TwoFactorRequiredText {
+        name,
+        organization,
+        sign_in_link: format!("{public_url}/login"),
+    }
+    .render()?;
+    Ok(Email {
+        to_name: name.to_owned(),
+        to_address: email.to_owned(),
+        subject: format!("{organization} now requires two-factor authentication"),
+        body,
+    })
+}

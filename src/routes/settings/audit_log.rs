@@ -1,0 +1,148 @@
+//! Settings › Audit log: `GET /settings/audit-log`, the organization's security events,
+//! newest first, 50 a page (`page`), optionally about one person (`person`, an id, or
+//! `email`). A person of another organization is not found, like one who does not exist.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::audit::event;
+use crate::auth::extractors::Admin;
+use crate::db::models::{AuditEvent, User};
+use crate::domain::Email;
+use crate::error::AppError;
+use crate::routes::{Chrome, format_time, render};
+use crate::startup::AppState;
+
+const PAGE_SIZE: i64 = 50;
+
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    person: Option<String>,
+    email: Option<String>,
+    page: Option<String>,
+}
+
+/// One event as the log shows it.
+pub struct EventRow {
+    when: String,
+    what: String,
+    actor: Option<(i64, String)>,
+    subject: Option<(i64, String)>,
+    detail: String,
+    address: String,
+    browser: String,
+}
+
+#[derive(Template)]
+#[template(path = "settings/audit_log.html")]
+struct AuditLogPage {
+    chrome: Chrome,
+    section: &'static str,
+    person: Option<(i64, String)>,
+    email: String,
+    events: Vec<EventRow>,
+    page: i64,
+    newer_url: Option<String>,
+    older_url: Option<String>,
+}
+
+fn parse_number(text: Option<&str>, what: &str) -> Result<Option<i64>, AppError> {
+    match text.map(str::trim).unwrap_or_default() {
+        "" => Ok(None),
+        text => text
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .map(Some)
+            .ok_or_else(|| AppError::BadRequest(format!("The {what} is a number from 1 on."))),
+    }
+}
+
+pub async fn get_audit_log(
+    admin: Admin,
+    state: web::Data<AppState>,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, AppError> {
+    let query = query.into_inner();
+    let page = parse_number(query.page.as_deref(), "page")?.unwrap_or(1);
+    if page > 1_000_000 {
+        return Err(AppError::BadRequest("The page is too far.".into()));
+    }
+    let person_id = parse_number(query.person.as_deref(), "person")?;
+    let email = match query.email.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => Some(Email::parse(text).map_err(AppError::BadRequest)?),
+    };
+    let organization_id = admin.organization.id;
+    let email_text = email.as_ref().map(|e| e.as_str().to_owned());
+    let found = crate::db::run(&state.pool, move |c| {
+        // Either filter must name someone of this organization, or there is nothing to show.
+        let person = match (person_id, &email_text) {
+            (Some(id), _) => match User::find_in_organization(c, organization_id, id)? {
+                Some(user) => Some(user),
+                None => return Ok(None),
+            },
+            (None, Some(email)) => match User::find_by_email(c, email)? {
+                Some(user) if user.organization_id == organization_id => Some(user),
+                _ => return Ok(None),
+            },
+            (None, None) => None,
+        };
+        let person_id = person.as_ref().map(|p| p.id);
+        let mut events = AuditEvent::page(
+            c,
+            organization_id,
+            person_id,
+            (page - 1) * PAGE_SIZE,
+            PAGE_SIZE + 1,
+        )?;
+        let has_older = events.len() as i64 > PAGE_SIZE;
+        events.truncate(PAGE_SIZE as usize);
+        let mut ids: Vec<i64> = events
+            .iter()
+            .flat_map(|e| [e.actor_id, e.subject_id])
+            .flatten()
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let names: HashMap<i64, String> =
+            User::names(c, organization_id, &ids)?.into_iter().collect();
+        Ok(Some((person, events, names, has_older)))
+    })
+    .await?;
+    let Some((person, events, names, has_older)) = found else {
+        return Err(AppError::NotFound);
+    };
+    let name_of = |id: Option<i64>| id.and_then(|id| names.get(&id).map(|name| (id, name.clone())));
+    let filter = match &person {
+        Some(p) => format!("person={}&", p.id),
+        None => String::new(),
+    };
+    let page_url = |n: i64| format!("/settings/audit-log?{filter}page={n}");
+    let view = AuditLogPage {
+        chrome: Chrome::signed_in(&admin)?,
+        section: "audit-log",
+        person: person.map(|p| (p.id, p.name)),
+        email: email.map(|e| e.as_str().to_owned()).unwrap_or_default(),
+        events: events
+            .into_iter()
+            .map(|e| EventRow {
+                when: format_time(e.created_at),
+                what: event::describe(&e.event).to_owned(),
+                actor: name_of(e.actor_id),
+                subject: name_of(e.subject_id),
+                detail: e.detail,
+                address: e.client_address,
+                browser: e.user_agent,
+            })
+            .collect(),
+        page,
+        newer_url: (page > 1).then(|| page_url(page - 1)),
+        older_url: has_older.then(|| page_url(page + 1)),
+    };
+    render(&view, StatusCode::OK)
+}
