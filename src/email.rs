@@ -107,10 +107,7 @@ impl Mailer {
                 .parse::<Address>()
                 .with_context(|| format!("not an email address: {}", email.to_address))?,
         );
-        // 8bit keeps the text (and its links) readable in the .eml file; it is only refused
-        // for a line over 998 bytes, which none of ours has, and then lettre picks an encoding.
-        let body = Body::new_with_encoding(email.body.clone(), ContentTransferEncoding::EightBit)
-            .unwrap_or_else(|raw| Body::new(raw));
+        let body = eight_bit_body(&email.body).unwrap_or_else(|| Body::new(email.body.clone()));
         Message::builder()
             .from(self.from.clone())
             .to(to)
@@ -119,6 +116,21 @@ impl Mailer {
             .body(body)
             .context("building an email")
     }
+}
+
+/// The text as an 8bit body, when it can be one: SMTP's 8BITMIME allows lines of up to 998
+/// bytes without NUL or bare CR. lettre would otherwise choose quoted-printable for any line
+/// over 76 characters, which breaks a long link with soft line breaks; 8bit keeps every link
+/// on one line, in the mail client and in the `.eml` file alike.
+fn eight_bit_body(text: &str) -> Option<Body> {
+    if text.contains(['\0', '\r']) || text.lines().any(|l| l.len() > 998) {
+        return None;
+    }
+    let crlf = text.replace('\n', "\r\n");
+    Some(Body::dangerous_pre_encoded(
+        crlf.into_bytes(),
+        ContentTransferEncoding::EightBit,
+    ))
 }
 
 /// `<data dir>/outbox`.

@@ -551,3 +551,142 @@ impl Authenticator {
         *last = (*last).max(step);
     }
 }
+
+/// An email the app wrote to its outbox (`<data dir>/outbox/*.eml`).
+#[derive(Debug, Clone)]
+pub struct SentEmail {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+impl SentEmail {
+    /// The path (without scheme and host) of the first link in the body that contains
+    /// `part`, such as `/invitations/`.
+    pub fn link(&self, part: &str) -> String {
+        let url = self
+            .body
+            .split_whitespace()
+            .find(|w| w.starts_with("http") && w.contains(part))
+            .unwrap_or_else(|| panic!("no link with {part:?} in:\n{}", self.body));
+        let after_scheme = &url[url.find("://").expect("scheme") + 3..];
+        after_scheme[after_scheme.find('/').expect("path")..].to_owned()
+    }
+
+    /// The recovery codes listed in the body (lines like `abcde-12345`).
+    pub fn recovery_codes(&self) -> Vec<String> {
+        self.body
+            .lines()
+            .map(str::trim)
+            .filter(|l| {
+                l.len() == 11
+                    && l.as_bytes()[5] == b'-'
+                    && l.chars()
+                        .filter(|c| *c != '-')
+                        .all(|c| c.is_ascii_alphanumeric())
+            })
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+impl TestApp {
+    /// Every email in the outbox, oldest first.
+    pub fn outbox(&self) -> Vec<SentEmail> {
+        let dir = self.config.data_dir.join("outbox");
+        let mut paths: Vec<PathBuf> = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries
+                .map(|e| e.expect("outbox entry").path())
+                .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        paths.sort();
+        paths
+            .iter()
+            .map(|path| {
+                let text = std::fs::read_to_string(path)
+                    .expect("email file")
+                    .replace("\r\n", "\n");
+                let (head, body) = text.split_once("\n\n").expect("headers and body");
+                let header = |name: &str| {
+                    head.lines()
+                        .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+                        .unwrap_or_default()
+                        .to_owned()
+                };
+                SentEmail {
+                    to: header("To"),
+                    subject: header("Subject"),
+                    body: body.to_owned(),
+                }
+            })
+            .collect()
+    }
+
+    /// The emails sent to one address, oldest first.
+    pub fn emails_to(&self, address: &str) -> Vec<SentEmail> {
+        self.outbox()
+            .into_iter()
+            .filter(|e| e.to.contains(&format!("<{address}>")) || e.to == address)
+            .collect()
+    }
+
+    /// The latest email sent to one address.
+    #[track_caller]
+    pub fn last_email_to(&self, address: &str) -> SentEmail {
+        self.emails_to(address)
+            .pop()
+            .unwrap_or_else(|| panic!("no email to {address}"))
+    }
+
+    /// A person's id.
+    pub fn user_id(&self, email: &str) -> i64 {
+        self.count(&format!("SELECT id FROM users WHERE email = '{email}'"))
+    }
+
+    /// Has `inviter` (an admin's browser) invite someone; returns the link's path.
+    pub async fn invite(&self, inviter: &Client, name: &str, email: &str, role: &str) -> String {
+        inviter.get("/settings/users").await.assert_status(200);
+        inviter
+            .submit(
+                "/settings/users/invite",
+                &[("name", name), ("email", email), ("role", role)],
+            )
+            .await
+            .assert_redirect("/settings/users");
+        self.last_email_to(&email.to_lowercase())
+            .link("/invitations/")
+    }
+
+    /// Invites someone, has them join with [`PASSWORD`] and sign in; returns their browser.
+    pub async fn join(&self, inviter: &Client, name: &str, email: &str, role: &str) -> Client {
+        let link = self.invite(inviter, name, email, role).await;
+        let client = self.client();
+        client.get(&link).await.assert_status(200);
+        client
+            .submit(&link, &[("name", name), ("password", PASSWORD)])
+            .await
+            .assert_redirect("/login");
+        client.sign_in(email, PASSWORD).await.assert_status(303);
+        client
+    }
+
+    /// Adds `n` people without 2FA to an organization straight in the database, named
+    /// `Person 0001`… with emails `person0001@example.com`….
+    pub fn add_people(&self, organization_id: i64, n: usize) {
+        let rows: Vec<String> = (1..=n)
+            .map(|i| {
+                format!(
+                    "({organization_id}, 'person{i:04}@example.com', 'Person {i:04}', 'x', 'member', 0)"
+                )
+            })
+            .collect();
+        for chunk in rows.chunks(200) {
+            self.execute(&format!(
+                "INSERT INTO users (organization_id, email, name, password_hash, role, created_at) VALUES {}",
+                chunk.join(", ")
+            ));
+        }
+    }
+}

@@ -3,16 +3,23 @@
 
 mod helpers;
 
+mod audit_log;
 mod bad_input;
 mod browser;
 mod brute_force;
+mod cli;
 mod crash_safety;
+mod enforcement;
 mod graceful_shutdown;
 mod headers_and_csrf;
 mod hostile_input;
 mod instances;
+mod invitations;
 mod load;
+mod owner_codes;
+mod people_table;
 mod recovery_codes;
+mod roles;
 mod server_process;
 mod session_lifetime;
 mod sign_in;

@@ -1,0 +1,267 @@
+//! Invitations: an emailed single-use link valid for 7 days, stored only as a hash; pending
+//! invitations can be resent and revoked.
+
+use crate::helpers::{PASSWORD, TestApp};
+
+#[actix_rt::test]
+async fn an_invitee_joins_through_the_emailed_link_and_then_signs_in_as_usual() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("Acme", "Ada Lovelace", "ada@example.com").await;
+    let link = app
+        .invite(&owner, "Bob Builder", "Bob@Example.com", "member")
+        .await;
+    let email = app.last_email_to("bob@example.com");
+    assert!(email.subject.contains("Acme"), "{email:?}");
+    assert!(
+        email.body.contains("Ada Lovelace invited you"),
+        "{}",
+        email.body
+    );
+    owner
+        .get("/settings/users")
+        .await
+        .assert_contains("bob@example.com")
+        .assert_contains("Pending invitations");
+
+    let bob = app.client();
+    bob.get(&link)
+        .await
+        .assert_status(200)
+        .assert_contains("Join Acme")
+        .assert_contains("bob@example.com");
+    bob.submit(
+        &link,
+        &[("name", "Bob the Builder"), ("password", PASSWORD)],
+    )
+    .await
+    .assert_redirect("/login");
+    bob.get("/login").await.assert_contains("Welcome to Acme");
+    bob.sign_in("bob@example.com", PASSWORD)
+        .await
+        .assert_redirect("/");
+    bob.get("/")
+        .await
+        .assert_contains("Bob the Builder")
+        .assert_contains("Member of <strong>Acme</strong>");
+    let people = owner.get("/settings/users").await;
+    people.assert_contains("Bob the Builder");
+    assert!(!people.body.contains("Pending invitations"));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE event = 'invitation_accepted'"),
+        1
+    );
+}
+
+#[actix_rt::test]
+async fn an_invitation_link_works_only_once() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("Acme", "Ada Lovelace", "ada@example.com").await;
+    let link = app
+        .invite(&owner, "Bob Builder", "bob@example.com", "member")
+        .await;
+    let first = app.client();
+    first.get(&link).await.assert_status(200);
+    let second = app.client();
+    second.get(&link).await.assert_status(200);
+    first
+        .submit(&link, &[("name", "Bob"), ("password", PASSWORD)])
+        .await
+        .assert_redirect("/login");
+    second
+        .submit(
+            &link,
+            &[("name", "Mallory"), ("password", "another password!")],
+        )
+        .await
+        .assert_status(410);
+    app.client().get(&link).await.assert_status(410);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM users WHERE email = 'bob@example.com'"),
+        1
+    );
+    app.client()
+        .sign_in("bob@example.com", "another password!")
+        .await
+        .assert_status(401);
+}
+
+#[actix_rt::test]
+async fn an_invitation_link_expires_after_7_days() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("Acme", "Ada Lovelace", "ada@example.com").await;
+    let link = app
+        .invite(&owner, "Bob Builder", "bob@example.com", "member")
+        .await;
+    let seven_days = app.count("SELECT expires_at - created_at FROM invitations");
+    assert_eq!(seven_days, 7 * 24 * 60 * 60);
+    app.execute("UPDATE invitations SET expires_at = created_at - 1");
+    let bob = app.client();
+    bob.get(&link)
+        .await
+        .assert_status(410)
+        .assert_contains("doesn&#39;t work");
+    app.execute("UPDATE invitations SET expires_at = expires_at + 1000000");
+    bob.get(&link).await.assert_status(200);
+    app.execute("UPDATE invitations SET expires_at = created_at - 1");
+    bob.submit(&link, &[("name", "Bob"), ("password", PASSWORD)])
+        .await
+        .assert_status(410);
+    assert_eq!(app.count("SELECT COUNT(*) FROM users"), 1);
+    owner
+        .get("/settings/users")
+        .await
+        .assert_contains("Expired");
+}
+
+#[actix_rt::test]
+async fn the_token_is_stored_only_as_a_hash_and_made_up_tokens_find_nothing() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("Acme", "Ada Lovelace", "ada@example.com").await;
+    let link = app
+        .invite(&owner, "Bob Builder", "bob@example.com", "member")
+        .await;
+    let token = link.trim_start_matches("/invitations/");
+    assert_eq!(token.len(), 64, "256 random bits as hex");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM invitations WHERE token_hash = '{token}'"
+        )),
+        0
+    );
+    let client = app.client();
+    for made_up in [
+        format!("/invitations/{}", "0".repeat(64)),
+        "/invitations/short".to_owned(),
+        format!("/invitations/{}", token.to_uppercase()),
+    ] {
+        client.get(&made_up).await.assert_status(404);
+    }
+}
+
+#[actix_rt::test]
+async fn a_resent_invitation_replaces_the_old_link_and_a_revoked_one_stops_working() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("Acme", "Ada Lovelace", "ada@example.com").await;
+    let old_link = app
+        .invite(&owner, "Bob Builder", "bob@example.com", "member")
+        .await;
+    let id = app.count("SELECT id FROM invitations");
+    owner.get("/settings/users").await;
+    owner
+        .submit(&format!("/settings/invitations/{id}/resend"), &[])
+        .await
+        .assert_redirect("/settings/users");
+    let new_link = app.last_email_to("bob@example.com").link("/invitations/");
+    assert_ne!(old_link, new_link);
+    assert_eq!(app.emails_to("bob@example.com").len(), 2);
+    app.client().get(&old_link).await.assert_status(404);
+    app.client().get(&new_link).await.assert_status(200);
+
+    owner.get("/settings/users").await;
+    owner
+        .submit(&format!("/settings/invitations/{id}/revoke"), &[])
+        .await
+        .assert_redirect("/settings/users");
+    app.client().get(&new_link).await.assert_status(410);
+    owner.get("/settings/users").await;
+    owner
+        .submit(&format!("/settings/invitations/{id}/resend"), &[])
+        .await
+        .assert_status(422);
+    assert_eq!(app.emails_to("bob@example.com").len(), 2);
+    for event in ["invitation_sent", "invitation_resent", "invitation_revoked"] {
+        assert_eq!(
+            app.count(&format!(
+                "SELECT COUNT(*) FROM audit_events WHERE event = '{event}'"
+            )),
+            1,
+            "{event}"
+        );
+    }
+}
+
+#[actix_rt::test]
+async fn only_the_owner_invites_admins_and_nobody_invites_an_owner() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("Acme", "Ada Lovelace", "ada@example.com").await;
+    let admin = app
+        .join(&owner, "Alan Admin", "alan@example.com", "admin")
+        .await;
+    admin.get("/settings/users").await;
+    for role in ["admin", "owner"] {
+        admin
+            .submit(
+                "/settings/users/invite",
+                &[
+                    ("name", "Eve"),
+                    ("email", "eve@example.com"),
+                    ("role", role),
+                ],
+            )
+            .await
+            .assert_status(422);
+    }
+    owner.get("/settings/users").await;
+    owner
+        .submit(
+            "/settings/users/invite",
+            &[
+                ("name", "Eve"),
+                ("email", "eve@example.com"),
+                ("role", "owner"),
+            ],
+        )
+        .await
+        .assert_status(422);
+    assert_eq!(app.emails_to("eve@example.com").len(), 0);
+    admin
+        .submit(
+            "/settings/users/invite",
+            &[
+                ("name", "Eve"),
+                ("email", "eve@example.com"),
+                ("role", "member"),
+            ],
+        )
+        .await
+        .assert_redirect("/settings/users");
+    assert_eq!(app.emails_to("eve@example.com").len(), 1);
+}
+
+#[actix_rt::test]
+async fn bad_invitations_are_refused_next_to_their_field_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("Acme", "Ada Lovelace", "ada@example.com").await;
+    app.invite(&owner, "Bob Builder", "bob@example.com", "member")
+        .await;
+    let before = app.count("SELECT COUNT(*) FROM invitations");
+    for (name, email, message) in [
+        ("", "carol@example.com", "cannot be empty"),
+        ("Carol", "not an email", "Enter an email address"),
+        ("Ada again", "ada@example.com", "already has an account"),
+        (
+            "Bob again",
+            "bob@example.com",
+            "already has a pending invitation",
+        ),
+    ] {
+        owner
+            .submit(
+                "/settings/users/invite",
+                &[("name", name), ("email", email), ("role", "member")],
+            )
+            .await
+            .assert_status(422)
+            .assert_contains(message);
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM invitations"), before);
+    // A weak password at the link is refused the same way.
+    let link = app.last_email_to("bob@example.com").link("/invitations/");
+    let bob = app.client();
+    bob.get(&link).await;
+    bob.submit(&link, &[("name", "Bob"), ("password", "short")])
+        .await
+        .assert_status(422)
+        .assert_contains("Use at least 12 characters.");
+    assert_eq!(app.count("SELECT COUNT(*) FROM users"), 1);
+}
