@@ -138,6 +138,9 @@ async fn turning_2fa_off_is_refused_while_it_is_enforced() {
         .assert_redirect("/settings/security");
 }
 
+/// A request: method, path and form fields.
+type Request = (&'static str, String, Vec<(&'static str, String)>);
+
 /// Every route of the app, GET and POST, with fields a handler would act on. The list is
 /// the app's URL map: a route added without adding it here is a route this test misses.
 fn every_route(
@@ -145,7 +148,7 @@ fn every_route(
     invitation_id: i64,
     invitation_link: &str,
     not_me_link: &str,
-) -> Vec<(&'static str, String, Vec<(&'static str, String)>)> {
+) -> Vec<Request> {
     let get = |path: &str| ("GET", path.to_owned(), Vec::new());
     let post = |path: String, fields: &[(&'static str, &str)]| {
         (

@@ -32,6 +32,32 @@ const FORMS: &[(&str, &[(&str, &str)])] = &[
         "/settings/security/recovery-codes",
         &[("password", PASSWORD)],
     ),
+    ("/settings/users/fields", &[("fields", "two_factor")]),
+    (
+        "/settings/users/invite",
+        &[
+            ("name", "Eve"),
+            ("email", "eve@example.com"),
+            ("role", "member"),
+        ],
+    ),
+    ("/settings/users/1/role", &[("role", "member")]),
+    ("/settings/users/1/deactivate", &[]),
+    ("/settings/users/1/recovery-codes", &[]),
+    ("/settings/invitations/1/resend", &[]),
+    ("/settings/invitations/1/revoke", &[]),
+    (
+        "/settings/organization-security",
+        &[("enforce_two_factor", "on")],
+    ),
+    (
+        "/invitations/0000000000000000000000000000000000000000000000000000000000000000",
+        &[("name", "Eve"), ("password", PASSWORD)],
+    ),
+    (
+        "/account/not-me/0000000000000000000000000000000000000000000000000000000000000000",
+        &[],
+    ),
 ];
 
 #[actix_rt::test]
@@ -43,6 +69,9 @@ async fn a_post_without_the_csrf_token_is_refused_and_changes_nothing() {
         app.count("SELECT COUNT(*) FROM users"),
         app.count("SELECT COUNT(*) FROM users WHERE pending_totp_secret IS NOT NULL"),
         app.count("SELECT COUNT(*) FROM audit_events"),
+        app.count("SELECT COUNT(*) FROM invitations"),
+        app.count("SELECT COUNT(*) FROM users WHERE people_fields IS NOT NULL"),
+        app.count("SELECT COUNT(*) FROM organizations WHERE enforce_two_factor = TRUE"),
     );
     for (path, fields) in FORMS {
         let res = owner.post(path, fields).await;
@@ -61,6 +90,9 @@ async fn a_post_without_the_csrf_token_is_refused_and_changes_nothing() {
         app.count("SELECT COUNT(*) FROM users"),
         app.count("SELECT COUNT(*) FROM users WHERE pending_totp_secret IS NOT NULL"),
         app.count("SELECT COUNT(*) FROM audit_events"),
+        app.count("SELECT COUNT(*) FROM invitations"),
+        app.count("SELECT COUNT(*) FROM users WHERE people_fields IS NOT NULL"),
+        app.count("SELECT COUNT(*) FROM organizations WHERE enforce_two_factor = TRUE"),
     );
     assert_eq!(before, after);
     // Still signed in: the forged sign-out did nothing.
