@@ -153,12 +153,13 @@ pub async fn post_invitation(
     let accepted = invitation.clone();
     let joined = crate::db::run(&state.pool, move |c| {
         crate::db::write_transaction(c, |c| {
+            // Checked first, so that the link stays usable if the person's email is taken.
+            if User::email_taken(c, &accepted.email)? {
+                return Ok(Joined::EmailTaken);
+            }
             // The conditional update decides: of two uses of one link, one joins.
             if !Invitation::accept(c, accepted.id, now)? {
                 return Ok(Joined::LinkUnusable);
-            }
-            if User::email_taken(c, &accepted.email)? {
-                return Ok(Joined::EmailTaken);
             }
             let user_id = NewUser {
                 organization_id: accepted.organization_id,

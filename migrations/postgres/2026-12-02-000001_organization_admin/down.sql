@@ -1,4 +1,5 @@
 DROP TABLE alert_tokens;
+DROP INDEX invitations_open_idx;
 DROP TABLE invitations;
 DROP INDEX audit_events_actor_idx;
 DROP INDEX audit_events_subject_idx;

@@ -63,6 +63,10 @@ CREATE TABLE invitations (
 );
 
 CREATE INDEX invitations_organization_idx ON invitations (organization_id, email);
+-- The open invitations listed under the people table, newest first, however many were
+-- accepted before.
+CREATE INDEX invitations_open_idx ON invitations (organization_id, id)
+    WHERE accepted_at IS NULL AND revoked_at IS NULL;
 
 CREATE TABLE alert_tokens (
     id BIGSERIAL PRIMARY KEY,

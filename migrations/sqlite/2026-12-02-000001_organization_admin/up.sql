@@ -75,6 +75,10 @@ CREATE TABLE invitations (
 );
 
 CREATE INDEX invitations_organization_idx ON invitations (organization_id, email);
+-- The open invitations listed under the people table, newest first, however many were
+-- accepted before.
+CREATE INDEX invitations_open_idx ON invitations (organization_id, id)
+    WHERE accepted_at IS NULL AND revoked_at IS NULL;
 
 -- The "this wasn't me" links sent with security emails: SHA-256 of the token, single use.
 CREATE TABLE alert_tokens (
