@@ -265,3 +265,68 @@ async fn bad_invitations_are_refused_next_to_their_field_and_change_nothing() {
         .assert_contains("Use at least 12 characters.");
     assert_eq!(app.count("SELECT COUNT(*) FROM users"), 1);
 }
+
+/// A mail server that accepts every message and keeps it: just enough SMTP for lettre.
+fn fake_smtp_server() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let store = received.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut writer = stream.try_clone().expect("stream");
+            let mut reader = BufReader::new(stream);
+            let _ = writer.write_all(b"220 fake ESMTP\r\n");
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 0 {
+                let command = line.to_ascii_uppercase();
+                let reply: &[u8] = if command.starts_with("EHLO") {
+                    b"250-fake\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n"
+                } else if command.starts_with("DATA") {
+                    let _ = writer.write_all(b"354 go on\r\n");
+                    let mut message = String::new();
+                    let mut data = String::new();
+                    while reader.read_line(&mut data).unwrap_or(0) > 0 && data != ".\r\n" {
+                        message.push_str(&data);
+                        data.clear();
+                    }
+                    store.lock().expect("store").push(message);
+                    b"250 kept\r\n"
+                } else if command.starts_with("QUIT") {
+                    let _ = writer.write_all(b"221 bye\r\n");
+                    break;
+                } else {
+                    b"250 ok\r\n"
+                };
+                let _ = writer.write_all(reply);
+                line.clear();
+            }
+        }
+    });
+    (port, received)
+}
+
+#[actix_rt::test]
+async fn with_an_smtp_server_configured_invitations_go_there_and_not_to_the_outbox() {
+    let (port, received) = fake_smtp_server();
+    let app = TestApp::spawn_with(|c| c.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))).await;
+    let owner = app.signup("Acme", "Ada Lovelace", "ada@example.com").await;
+    owner.get("/settings/users").await;
+    owner
+        .submit(
+            "/settings/users/invite",
+            &[
+                ("name", "Bob Builder"),
+                ("email", "bob@example.com"),
+                ("role", "member"),
+            ],
+        )
+        .await
+        .assert_redirect("/settings/users");
+    let messages = received.lock().expect("messages").clone();
+    assert_eq!(messages.len(), 1);
+    assert!(messages[0].contains("bob@example.com"), "{}", messages[0]);
+    assert!(messages[0].contains("/invitations/"), "{}", messages[0]);
+    assert!(app.outbox().is_empty());
+}
