@@ -53,7 +53,7 @@ impl Mailer {
                 .with_context(|| format!("TWOFOLD_MAIL_FROM is not a valid address: {from}"))?,
             None => Mailbox::new(
                 Some("Twofold".into()),
-                default_from_address(&config.public_url),
+                default_from_address(&config.public_url)?,
             ),
         };
         let transport = match &config.smtp_url {
@@ -79,11 +79,24 @@ impl Mailer {
             .map_err(|e| anyhow::anyhow!("email task failed: {e}"))?
     }
 
-    /// Sends the emails, off the request threads, and logs a failure instead of returning it:
-    /// for notices about a change that is already made and must stand.
+    /// Sends each email, off the request threads, logging failures instead of returning
+    /// them: for notices about a change that is already made and must stand. One failure does
+    /// not keep the others from being sent.
     pub async fn send_or_log(&self, emails: Vec<Email>) {
-        if let Err(e) = self.send(emails).await {
-            tracing::error!(error = ?e, "sending email failed");
+        if emails.is_empty() {
+            return;
+        }
+        let mailer = self.clone();
+        let sent = web::block(move || {
+            for email in &emails {
+                if let Err(e) = mailer.send_blocking(email) {
+                    tracing::error!(error = ?e, to = %email.to_address, "sending email failed");
+                }
+            }
+        })
+        .await;
+        if let Err(e) = sent {
+            tracing::error!(error = %e, "email task failed");
         }
     }
 
@@ -138,7 +151,8 @@ pub fn outbox_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("outbox")
 }
 
-fn default_from_address(public_url: &str) -> Address {
+/// `twofold@<host of the public URL>`, or `twofold@localhost` when that host is no domain.
+fn default_from_address(public_url: &str) -> anyhow::Result<Address> {
     let host = public_url
         .split("://")
         .nth(1)
@@ -146,7 +160,7 @@ fn default_from_address(public_url: &str) -> Address {
         .unwrap_or("localhost");
     Address::new("twofold", host)
         .or_else(|_| Address::new("twofold", "localhost"))
-        .unwrap_or_else(|_| unreachable!("twofold@localhost is a valid address"))
+        .context("building the default sender address")
 }
 
 /// Writes one message as `<time>-<random>.eml`: the name sorts by time of sending, and the

@@ -640,6 +640,23 @@ impl TestApp {
             .unwrap_or_else(|| panic!("no email to {address}"))
     }
 
+    /// The latest email to one address whose subject contains `subject`, waiting (up to
+    /// 10 s) for it: for emails the app sends after answering.
+    pub async fn wait_for_email(&self, address: &str, subject: &str) -> SentEmail {
+        for _ in 0..200 {
+            if let Some(email) = self
+                .emails_to(address)
+                .into_iter()
+                .rev()
+                .find(|e| e.subject.contains(subject))
+            {
+                return email;
+            }
+            actix_rt::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no email about {subject:?} to {address}");
+    }
+
     /// A person's id.
     pub fn user_id(&self, email: &str) -> i64 {
         self.count(&format!("SELECT id FROM users WHERE email = '{email}'"))

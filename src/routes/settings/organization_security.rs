@@ -154,11 +154,14 @@ pub async fn post_organization_security(
             )
         })
         .collect::<Result<Vec<_>, _>>()?;
-    state.mailer.send_or_log(emails).await;
+    // Thousands of people may have been signed out: their notices go out after the answer,
+    // so the admin does not wait for them (nor a proxy time the request out).
+    let mailer = state.mailer.clone();
+    actix_web::rt::spawn(async move { mailer.send_or_log(emails).await });
     let message = if enforce {
         format!(
             "Two-factor authentication is now required. {} {} without it {} signed out and \
-             emailed.",
+             {} being emailed.",
             signed_out.len(),
             if signed_out.len() == 1 {
                 "person"
@@ -166,6 +169,7 @@ pub async fn post_organization_security(
                 "people"
             },
             if signed_out.len() == 1 { "was" } else { "were" },
+            if signed_out.len() == 1 { "is" } else { "are" },
         )
     } else {
         "Two-factor authentication is now optional.".to_owned()
