@@ -10,9 +10,9 @@
 //! - `tour`: every page at 1280 and 375 px wide, checked by axe-core and photographed for the
 //!   gallery in `docs/screenshots/`.
 //!
-//! The admin pages (people table, organization security and enforcement, invitations,
-//! owner-issued recovery codes, audit log) join the tour's page list and get their own flow
-//! modules here when they exist.
+//! The admin pages (people table, organization security, audit log, invitation and "this
+//! wasn't me" links) are in the tour's checks; their flows are tested over HTTP in the
+//! suite's other modules and have no browser flow module yet.
 //!
 //! Every test starts its own app, chromedriver and Chromium, so tests run in parallel and a
 //! failing one leaves nothing behind. A missing browser fails the test: the test command

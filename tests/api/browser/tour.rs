@@ -5,8 +5,8 @@
 //!
 //! A new page joins by a `tour.check(…)` where the tour reaches it, or, for the gallery, an
 //! entry in [`GALLERY`] and a `tour.photograph(…)`; then `.ci/screenshots` and a row in the
-//! README's gallery. The admin pages (people table, organization security, audit log) join
-//! this way when they exist.
+//! README's gallery. The admin pages (people table, organization security, audit log, the
+//! invitation and "this wasn't me" links) are checked; they are not in the gallery yet.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -241,6 +241,39 @@ async fn every_page_passes_the_accessibility_check_at_both_widths_and_is_photogr
     browser.click_on("Owner").await;
     browser.wait_for_path("/settings/owner").await;
     tour.photograph("owner").await;
+
+    // The admin pages: the owner invites someone, then opens the people table, the
+    // organization's security and the audit log; the invitee's and "this wasn't me" links.
+    browser.click_on("Users").await;
+    browser.wait_for_path("/settings/users").await;
+    tour.check("users").await;
+    browser
+        .fill_in_within("#invite", "Name", "Bob Builder")
+        .await;
+    browser
+        .fill_in_within("#invite", "Email", "bob@example.com")
+        .await;
+    browser.click_on("Send invitation").await;
+    browser.wait_for("#invitations").await;
+    tour.check("users with an invitation").await;
+    browser.click_on("Organization Security").await;
+    browser
+        .wait_for_path("/settings/organization-security")
+        .await;
+    tour.check("organization security").await;
+    browser.click_on("Audit log").await;
+    browser.wait_for_path("/settings/audit-log").await;
+    tour.check("audit log").await;
+    let invitation = app.last_email_to("bob@example.com").link("/invitations/");
+    visit(&browser, &app, &invitation).await;
+    browser.wait_for("#invited-email").await;
+    tour.check("invitation").await;
+    let not_me = app
+        .last_email_to("ada@example.com")
+        .link("/account/not-me/");
+    visit(&browser, &app, &not_me).await;
+    browser.wait_for("form[action^=\"/account/not-me/\"]").await;
+    tour.check("this wasn't me").await;
 
     visit(&browser, &app, "/no-such-page").await;
     browser.wait_for(".status-code").await;
