@@ -10,9 +10,10 @@
 //! - `tour`: every page at 1280 and 375 px wide, checked by axe-core and photographed for the
 //!   gallery in `docs/screenshots/`.
 //!
-//! The admin pages (people table, organization security, audit log, invitation and "this
-//! wasn't me" links) are in the tour's checks; their flows are tested over HTTP in the
-//! suite's other modules and have no browser flow module yet.
+//! - `organization`: the owner's side: requiring 2FA while a member is signed in, inviting
+//!   someone who joins through the emailed link, emailing a member new recovery codes.
+//!
+//! Emails are read from the app's outbox (`.eml` files), where the person would find them.
 //!
 //! Every test starts its own app, chromedriver and Chromium, so tests run in parallel and a
 //! failing one leaves nothing behind. A missing browser fails the test: the test command
@@ -24,6 +25,7 @@ mod phone;
 
 mod flows;
 mod keyboard;
+mod organization;
 mod recovery_codes;
 mod tour;
 
@@ -54,6 +56,18 @@ async fn sign_up(browser: &Browser, app: &TestApp, organization: &str, name: &st
 async fn set_up_authenticator(browser: &Browser, button: &str) -> (Phone, Vec<String>) {
     browser.wait_for_path("/settings/security").await;
     browser.click_on(button).await;
+    let confirm = if button == "Turn on 2FA" {
+        "Turn on 2FA"
+    } else {
+        "Switch to the new app"
+    };
+    scan_and_confirm(browser, confirm).await
+}
+
+/// On the 2FA setup page: scans the QR code from a screenshot, checks the key shown for
+/// typing in, Next, password, the phone's code and `confirm`. Returns the phone and the
+/// recovery codes shown.
+async fn scan_and_confirm(browser: &Browser, confirm: &str) -> (Phone, Vec<String>) {
     browser
         .wait_for_path("/settings/security/two-factor/setup")
         .await;
@@ -76,11 +90,6 @@ async fn set_up_authenticator(browser: &Browser, button: &str) -> (Phone, Vec<St
     browser.fill_in("Password", PASSWORD).await;
     let code = phone.code().await;
     browser.fill_in("Authentication code", &code).await;
-    let confirm = if button == "Turn on 2FA" {
-        "Turn on 2FA"
-    } else {
-        "Switch to the new app"
-    };
     browser.click_on(confirm).await;
     browser.wait_for("#recovery-codes").await;
     let codes = shown_recovery_codes(browser).await;
