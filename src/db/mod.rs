@@ -97,6 +97,10 @@ impl DbPool {
         let manager = ConnectionManager::<SqliteConnection>::new(path);
         Ok(Self::Sqlite(
             pool_builder(max_size)
+                // r2d2 would otherwise run a query on every checkout to see that the connection
+                // still works: worth it for a server across a network, not for a file opened
+                // in-process.
+                .test_on_check_out(false)
                 .connection_customizer(Box::new(SqliteTuning))
                 .build(manager)?,
         ))

@@ -52,7 +52,7 @@ impl AlertToken {
             alert_tokens::table
                 .filter(alert_tokens::token_hash.eq(token_hash))
                 .select(Self::as_select())
-                .first(conn)
+                .get_result(conn)
                 .optional()
         })
     }

@@ -26,7 +26,7 @@ impl ClientFailure {
             let row: Option<Self> = client_failures::table
                 .find(address)
                 .select(Self::as_select())
-                .first(conn)
+                .get_result(conn)
                 .optional()?;
             Ok(row.and_then(|r| {
                 let window_end = r.window_start + limits.client_window_secs;

@@ -58,7 +58,7 @@ impl Invitation {
             invitations::table
                 .filter(invitations::token_hash.eq(token_hash))
                 .select(Self::as_select())
-                .first(conn)
+                .get_result(conn)
                 .optional()
         })
     }
@@ -75,7 +75,7 @@ impl Invitation {
                 .filter(invitations::id.eq(id))
                 .filter(invitations::organization_id.eq(organization_id))
                 .select(Self::as_select())
-                .first(conn)
+                .get_result(conn)
                 .optional()
         })
     }

@@ -44,7 +44,7 @@ impl Organization {
             organizations::table
                 .find(id)
                 .select(Self::as_select())
-                .first(conn)
+                .get_result(conn)
                 .optional()
         })
     }

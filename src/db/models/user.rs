@@ -111,11 +111,14 @@ impl User {
 
     /// The person with this id.
     pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Self>> {
+        // `get_result`, not `first`, for every lookup by a unique key in these models: the bound
+        // `LIMIT ?` that `first` adds makes SQLite prepare the statement anew on every run
+        // instead of reusing the cached one.
         crate::db_run!(conn => {
             users::table
                 .find(id)
                 .select(Self::as_select())
-                .first(conn)
+                .get_result(conn)
                 .optional()
         })
     }
@@ -126,7 +129,7 @@ impl User {
             users::table
                 .filter(users::email.eq(email))
                 .select(Self::as_select())
-                .first(conn)
+                .get_result(conn)
                 .optional()
         })
     }
@@ -141,7 +144,7 @@ impl User {
                 .inner_join(organizations::table)
                 .filter(users::id.eq(id))
                 .select((Self::as_select(), Organization::as_select()))
-                .first(conn)
+                .get_result(conn)
                 .optional()
         })
     }
@@ -162,7 +165,7 @@ impl User {
                     ended_sessions::table.find(session_id),
                 )))
                 .select((Self::as_select(), Organization::as_select()))
-                .first(conn)
+                .get_result(conn)
                 .optional()
         })
     }
@@ -336,7 +339,7 @@ impl User {
                 .filter(users::id.eq(id))
                 .filter(users::organization_id.eq(organization_id))
                 .select(Self::as_select())
-                .first(conn)
+                .get_result(conn)
                 .optional()
         })
     }
