@@ -71,8 +71,15 @@ pub struct Application {
 impl Application {
     /// Opens the database (applying migrations), derives the keys and binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let pool_size = (4 * std::thread::available_parallelism().map_or(2, |n| n.get())) as u32;
-        let pool = DbPool::build(&config.database_url, pool_size)?;
+        // Sized to the cores: the database work is short and mostly CPU (SQLite in-process, or a
+        // PostgreSQL round trip), so more than two connections a core only contend. Each
+        // worker's blocking pool runs the diesel calls and nothing slower (bcrypt has threads of
+        // its own); it may grow to as many threads as there are connections, not just its share,
+        // so that a write waiting for SQLite's lock or the disk does not hold up that worker's
+        // reads while connections are free.
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let pool_size = 2 * cores;
+        let pool = DbPool::build(&config.database_url, pool_size as u32)?;
         let migrate_pool = pool.clone();
         web::block(move || -> anyhow::Result<()> {
             let mut conn = migrate_pool.get()?;
@@ -118,6 +125,8 @@ impl Application {
                 .configure(routes::configure)
                 .default_service(web::to(routes::not_found))
         })
+        .workers(cores)
+        .worker_max_blocking_threads(pool_size)
         .listen(listener)?
         .run();
         Ok(Self { address, server })
