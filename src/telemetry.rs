@@ -1,5 +1,6 @@
 //! Logging: one line per request, never a password, code, token or secret.
 
+use std::io::IsTerminal;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -10,8 +11,14 @@ use actix_web::middleware::Next;
 pub fn init() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colours only for a person at a terminal: in a file or a pipe the escape codes are noise,
+    // and formatting them is work on every request.
+    let ansi = std::io::stdout().is_terminal();
     // A second call (tests start many apps in one process) keeps the first subscriber.
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .try_init();
 }
 
 /// Logs method, route pattern, status and duration of each request. The pattern
