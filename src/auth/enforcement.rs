@@ -49,8 +49,8 @@ pub async fn require_two_factor(
     if is_static(req.path()) {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
-    if let Some((user, organization)) = signed_in_person(req.request()).await?
-        && must_set_up_two_factor(&user, &organization)
+    if let Some(person) = signed_in_person(req.request()).await?
+        && must_set_up_two_factor(&person.user, &person.organization)
         && !allowed_while_setting_up(req.method(), req.path())
     {
         return Ok(req.into_response(see_other(SETUP_PATH)));

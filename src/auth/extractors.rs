@@ -23,6 +23,8 @@ use crate::startup::AppState;
 pub struct SignedIn {
     pub user: User,
     pub organization: Organization,
+    /// Unused recovery codes, counted with the session check (as of the request's start).
+    pub recovery_codes_left: i64,
     pub session: TypedSession,
 }
 
@@ -39,14 +41,22 @@ pub fn must_set_up_two_factor(user: &User, organization: &Organization) -> bool 
     organization.enforce_two_factor && !user.has_two_factor()
 }
 
+/// The person a request's session names, as the database has them at the request's start.
+#[derive(Clone)]
+pub struct SessionPerson {
+    pub user: User,
+    pub organization: Organization,
+    pub recovery_codes_left: i64,
+}
+
 /// The database's answer about this request's session, kept for the rest of the request.
 #[derive(Clone)]
-struct Checked(Option<Box<(User, Organization)>>);
+struct Checked(Option<Box<SessionPerson>>);
 
 /// The signed-in person of this request and their organization, if the session names one
 /// whose session epoch still matches and who is not deactivated. A session that no longer
 /// holds is purged. Asks the database at most once per request.
-pub async fn signed_in_person(req: &HttpRequest) -> Result<Option<(User, Organization)>, AppError> {
+pub async fn signed_in_person(req: &HttpRequest) -> Result<Option<SessionPerson>, AppError> {
     if let Some(Checked(found)) = req.extensions().get::<Checked>() {
         return Ok(found.clone().map(|b| *b));
     }
@@ -72,10 +82,14 @@ pub async fn signed_in_person(req: &HttpRequest) -> Result<Option<(User, Organiz
                         // The epoch check is what makes "signed out on all devices" real with
                         // cookie sessions: any session from before the last bump is refused
                         // here (as is a signed-out session, which the query does not find).
-                        Some((user, organization))
+                        Some((user, organization, recovery_codes_left))
                             if user.session_epoch == epoch && user.deactivated_at.is_none() =>
                         {
-                            Some((user, organization))
+                            Some(SessionPerson {
+                                user,
+                                organization,
+                                recovery_codes_left,
+                            })
                         }
                         _ => {
                             session.purge();
@@ -100,9 +114,10 @@ impl FromRequest for SignedIn {
         let req = req.clone();
         Box::pin(async move {
             match signed_in_person(&req).await? {
-                Some((user, organization)) => Ok(Self {
-                    user,
-                    organization,
+                Some(person) => Ok(Self {
+                    user: person.user,
+                    organization: person.organization,
+                    recovery_codes_left: person.recovery_codes_left,
                     session: TypedSession::of(&req),
                 }),
                 None => Err(AppError::SignInRequired),

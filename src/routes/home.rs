@@ -2,14 +2,11 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use actix_web::web;
 use askama::Template;
 
 use crate::auth::extractors::SignedIn;
-use crate::db::models::StoredRecoveryCode;
 use crate::error::AppError;
 use crate::routes::{Chrome, render};
-use crate::startup::AppState;
 
 #[derive(Template)]
 #[template(path = "account/home.html")]
@@ -25,15 +22,8 @@ struct HomePage {
 }
 
 /// Someone not signed in is sent to the sign-in page by the [`SignedIn`] guard.
-pub async fn get_home(
-    signed_in: SignedIn,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, AppError> {
-    let user_id = signed_in.user.id;
-    let codes_left = crate::db::run(&state.pool, move |c| {
-        Ok(StoredRecoveryCode::count_unused(c, user_id)?)
-    })
-    .await?;
+pub async fn get_home(signed_in: SignedIn) -> Result<HttpResponse, AppError> {
+    let codes_left = signed_in.recovery_codes_left;
     let page = HomePage {
         chrome: Chrome::signed_in(&signed_in)?,
         name: signed_in.user.name.clone(),

@@ -3,7 +3,7 @@ use diesel::prelude::*;
 use crate::config::Limits;
 use crate::db::DbConn;
 use crate::db::models::Organization;
-use crate::db::schema::{ended_sessions, organizations, users};
+use crate::db::schema::{ended_sessions, organizations, recovery_codes, users};
 use crate::domain::Role;
 
 /// A person.
@@ -149,24 +149,31 @@ impl User {
         })
     }
 
-    /// The person and their organization for a signed-in session, unless that session was
-    /// ended by signing out: one statement, whose extra cost over
-    /// [`User::find_with_organization`] is one primary-key lookup.
+    /// The person, their organization and how many unused recovery codes they hold, for a
+    /// signed-in session, unless that session was ended by signing out: one statement, run on
+    /// every signed-in request, so that no page needs a second trip to the database for the
+    /// count it shows.
     pub fn find_for_session(
         conn: &mut DbConn,
         id: i64,
         session_id: &str,
-    ) -> QueryResult<Option<(Self, Organization)>> {
+    ) -> QueryResult<Option<(Self, Organization, i64)>> {
         crate::db_run!(conn => {
+            let codes_left = recovery_codes::table
+                .filter(recovery_codes::user_id.eq(users::id))
+                .filter(recovery_codes::used_at.is_null())
+                .count()
+                .single_value();
             users::table
                 .inner_join(organizations::table)
                 .filter(users::id.eq(id))
                 .filter(diesel::dsl::not(diesel::dsl::exists(
                     ended_sessions::table.find(session_id),
                 )))
-                .select((Self::as_select(), Organization::as_select()))
-                .get_result(conn)
+                .select((Self::as_select(), Organization::as_select(), codes_left))
+                .get_result::<(Self, Organization, Option<i64>)>(conn)
                 .optional()
+                .map(|found| found.map(|(user, org, codes)| (user, org, codes.unwrap_or(0))))
         })
     }
 

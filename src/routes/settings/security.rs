@@ -51,17 +51,12 @@ struct FormErrors {
     disable: Option<String>,
 }
 
-async fn security_page(
+fn security_page(
     signed_in: &SignedIn,
-    state: &AppState,
     errors: FormErrors,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let user_id = signed_in.user.id;
-    let codes_left = crate::db::run(&state.pool, move |c| {
-        Ok(StoredRecoveryCode::count_unused(c, user_id)?)
-    })
-    .await?;
+    let codes_left = signed_in.recovery_codes_left;
     let user = &signed_in.user;
     let page = SecurityPage {
         chrome: Chrome::signed_in(signed_in)?,
@@ -81,11 +76,8 @@ pub async fn redirect_to_security() -> HttpResponse {
     see_other("/settings/security")
 }
 
-pub async fn get_security(
-    signed_in: SignedIn,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, AppError> {
-    security_page(&signed_in, &state, FormErrors::default(), StatusCode::OK).await
+pub async fn get_security(signed_in: SignedIn) -> Result<HttpResponse, AppError> {
+    security_page(&signed_in, FormErrors::default(), StatusCode::OK)
 }
 
 #[derive(Deserialize)]
@@ -110,7 +102,7 @@ pub async fn post_recovery_codes(
             regenerate: Some("Incorrect password.".into()),
             ..FormErrors::default()
         };
-        return security_page(&signed_in, &state, errors, StatusCode::UNAUTHORIZED).await;
+        return security_page(&signed_in, errors, StatusCode::UNAUTHORIZED);
     }
     let (user_id, organization_id) = (signed_in.user.id, signed_in.organization.id);
     let app = state.clone();
@@ -153,7 +145,7 @@ pub async fn post_disable(
             disable: Some(message),
             ..FormErrors::default()
         };
-        security_page(&signed_in, &state, errors, status)
+        security_page(&signed_in, errors, status)
     };
     if !signed_in.user.has_two_factor() {
         signed_in
@@ -166,16 +158,15 @@ pub async fn post_disable(
             StatusCode::FORBIDDEN,
             "Your organization requires two-factor authentication, so it can't be turned off."
                 .into(),
-        )
-        .await;
+        );
     }
     let code = match TotpCode::parse(&form.code) {
         Ok(code) => code,
-        Err(message) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, message).await,
+        Err(message) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, message),
     };
     let origin = Origin::of(&req);
     if !reauth::confirm_password(&state, &signed_in.user, &origin, form.password).await? {
-        return refuse(StatusCode::UNAUTHORIZED, "Incorrect password.".into()).await;
+        return refuse(StatusCode::UNAUTHORIZED, "Incorrect password.".into());
     }
     let user = signed_in.user.clone();
     let app = state.clone();
@@ -219,7 +210,7 @@ pub async fn post_disable(
         }
         Err(check) => {
             reauth::record_failure(&state, signed_in.user.id, &Origin::of(&req)).await?;
-            refuse(StatusCode::UNAUTHORIZED, check.message()).await
+            refuse(StatusCode::UNAUTHORIZED, check.message())
         }
     }
 }
