@@ -6,9 +6,11 @@ mod email;
 mod name;
 mod password;
 mod role;
+mod token;
 
 pub use code::{OneTimeCode, RecoveryCode, TotpCode};
 pub use email::Email;
 pub use name::{OrganizationName, PersonName};
 pub use password::{Password, PasswordError};
 pub use role::Role;
+pub use token::{LINK_TOKEN_LEN, LinkToken};

@@ -57,10 +57,9 @@ async fn find(
     state: &AppState,
     token: &str,
 ) -> Result<Option<(Invitation, Organization)>, AppError> {
-    if !tokens::is_well_formed(token) {
+    let Some(token_hash) = tokens::lookup_hash(token) else {
         return Ok(None);
-    }
-    let token_hash = tokens::hash(token);
+    };
     crate::db::run(&state.pool, move |c| {
         let Some(invitation) = Invitation::find_by_token_hash(c, &token_hash)? else {
             return Ok(None);

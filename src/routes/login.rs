@@ -110,17 +110,28 @@ pub async fn post_login(
         Some(user) if right && user.deactivated_at.is_none() => user,
         other => {
             let failed = other.as_ref().map(|u| (u.id, u.organization_id));
+            // One transaction: the counted failure and its audit event commit together, so a
+            // crash between them cannot leave a failure counted against an account with no
+            // record of it in the audit log (or the other way round).
             crate::db::run(&state.pool, move |c| {
-                throttle::record_failure(c, &origin.address, failed.map(|f| f.0), now, &limits)?;
-                if let Some((user_id, organization_id)) = failed {
-                    origin.record(
+                crate::db::write_transaction(c, |c| {
+                    throttle::record_failure(
                         c,
-                        Entry::about(organization_id, user_id, event::SIGN_IN_FAILED)
-                            .detail("wrong password"),
+                        &origin.address,
+                        failed.map(|f| f.0),
                         now,
+                        &limits,
                     )?;
-                }
-                Ok(())
+                    if let Some((user_id, organization_id)) = failed {
+                        origin.record(
+                            c,
+                            Entry::about(organization_id, user_id, event::SIGN_IN_FAILED)
+                                .detail("wrong password"),
+                            now,
+                        )?;
+                    }
+                    Ok(())
+                })
             })
             .await?;
             return fail(StatusCode::UNAUTHORIZED, WRONG_CREDENTIALS.into());
@@ -140,22 +151,25 @@ pub async fn post_login(
 
     let (user_id, organization_id) = (user.id, user.organization_id);
     let app = state.clone();
+    // One transaction, like a failure's: the sign-in and its audit event commit together.
     let must_set_up = crate::db::run(&state.pool, move |c| {
-        User::record_sign_in(c, user_id, now)?;
-        origin.record(
-            c,
-            Entry::own(organization_id, user_id, event::SIGN_IN).detail("password"),
-            now,
-        )?;
-        let enforced =
-            Organization::find(c, organization_id)?.is_some_and(|o| o.enforce_two_factor);
-        if enforced {
-            // Straight to the QR code: the setup is started here, as "Turn on 2FA" would.
-            let secret = totp::Secret::generate();
-            let sealed_secret = sealed::seal(&app.keys.totp_secret, user_id, secret.as_bytes());
-            User::start_totp_setup(c, user_id, &sealed_secret, now)?;
-        }
-        Ok(enforced)
+        crate::db::write_transaction(c, |c| {
+            User::record_sign_in(c, user_id, now)?;
+            origin.record(
+                c,
+                Entry::own(organization_id, user_id, event::SIGN_IN).detail("password"),
+                now,
+            )?;
+            let enforced =
+                Organization::find(c, organization_id)?.is_some_and(|o| o.enforce_two_factor);
+            if enforced {
+                // Straight to the QR code: the setup is started here, as "Turn on 2FA" would.
+                let secret = totp::Secret::generate();
+                let sealed_secret = sealed::seal(&app.keys.totp_secret, user_id, secret.as_bytes());
+                User::start_totp_setup(c, user_id, &sealed_secret, now)?;
+            }
+            Ok(enforced)
+        })
     })
     .await?;
     session.sign_in(user.id, user.session_epoch, false)?;

@@ -37,10 +37,9 @@ fn link_unusable(session: &TypedSession, status: StatusCode) -> Result<HttpRespo
 }
 
 async fn find(state: &AppState, token: &str) -> Result<Option<AlertToken>, AppError> {
-    if !tokens::is_well_formed(token) {
+    let Some(token_hash) = tokens::lookup_hash(token) else {
         return Ok(None);
-    }
-    let token_hash = tokens::hash(token);
+    };
     crate::db::run(&state.pool, move |c| {
         Ok(AlertToken::find_by_hash(c, &token_hash)?)
     })

@@ -1,13 +1,16 @@
 //! Crash safety: the real server is killed with SIGKILL at random moments while people turn on
-//! 2FA, sign in with recovery codes (two browsers racing with each code) and browse. After
-//! each kill the database must pass `PRAGMA integrity_check` (SQLite), no account may be half
-//! enabled (2FA on without its five codes, or codes without 2FA), every answer the clients
-//! saw must be in the database, and no recovery code may have let anyone in twice.
+//! 2FA, sign in with recovery codes (two browsers racing with each code), accept invitations
+//! (two browsers racing with each link) and browse. After each kill the database must pass
+//! `PRAGMA integrity_check` (SQLite), no account may be half enabled (2FA on without its five
+//! codes, or codes without 2FA), no invitation half accepted (a person without the link used,
+//! or the link used without the person), the organizations' counts of people must match their
+//! people, every answer the clients saw must be in the database, and no recovery code may have
+//! let anyone in twice nor any link made two people.
 //!
 //! Each flow is a function that runs against the live server and reports what it saw
 //! ([`Seen`]); after the restart [`Ledger::reconcile`] settles what a kill left unknown from
-//! the database and checks the invariants. Another flow (accepting an invitation, say) is one
-//! more function and one more `Seen` variant with its reconciliation.
+//! the database and checks the invariants. Another flow is one more function and one more
+//! `Seen` variant with its reconciliation.
 
 use std::time::Duration;
 
@@ -34,6 +37,13 @@ enum Seen {
     },
     /// The code was sent and no browser got an answer that settles whether it was spent.
     CodeCutOff { account: usize, code: String },
+    /// The invitation let a browser join (`admitted` browsers: more than one is a link that
+    /// made two people).
+    InvitationAccepted { invitation: usize, admitted: usize },
+    /// The acceptance was sent and no browser was let in or got an answer: the kill decides.
+    /// `refused` browsers were told the link was already used, which only the other
+    /// browser's acceptance can have done.
+    InvitationCutOff { invitation: usize, refused: usize },
     /// An answer no correct server gives: a 5xx, or a refusal of an unused code.
     Wrong(String),
 }
@@ -58,9 +68,45 @@ struct Account {
     busy: bool,
 }
 
+/// The person the owner's invitations are from.
+const INVITER: &str = "inviter@example.com";
+
+/// An invitation the owner sent, as the clients know it.
+struct Invitation {
+    /// The invitee's email address.
+    email: String,
+    /// The link's path, read from the emailed invitation.
+    link: String,
+    /// Whether the invitee joined (an answered acceptance, or a cut-off one the database
+    /// shows complete).
+    accepted: bool,
+}
+
+/// What the database holds for one invitation.
+struct Joined {
+    users: i64,
+    /// Of those, members of the inviter's organization.
+    members: i64,
+    link_used: i64,
+    events: i64,
+}
+
+impl Joined {
+    /// Fully accepted: one person, in the right organization, the link used, the event written.
+    fn complete(&self) -> bool {
+        self.users == 1 && self.members == 1 && self.link_used == 1 && self.events == 1
+    }
+
+    /// Not accepted at all: nobody, the link still open, no event.
+    fn untouched(&self) -> bool {
+        self.users == 0 && self.link_used == 0 && self.events == 0
+    }
+}
+
 /// What the clients know, checked against the database after every restart.
 struct Ledger {
     accounts: Vec<Account>,
+    invitations: Vec<Invitation>,
     keys: Keys,
     /// Figures for the report.
     confirmed: u64,
@@ -68,6 +114,10 @@ struct Ledger {
     codes_used: u64,
     codes_cut_off: u64,
     races: u64,
+    invitations_accepted: u64,
+    invitations_cut_off: u64,
+    invitations_found_accepted: u64,
+    invitation_races: u64,
 }
 
 impl Ledger {
@@ -78,6 +128,30 @@ impl Ledger {
 
     fn user_id(db: &Db, email: &str) -> i64 {
         db.count(&format!("SELECT id FROM users WHERE email = '{email}'"))
+    }
+
+    fn joined(db: &Db, email: &str) -> Joined {
+        let organization_id = db.count(&format!(
+            "SELECT organization_id FROM users WHERE email = '{INVITER}'"
+        ));
+        Joined {
+            users: db.count(&format!(
+                "SELECT COUNT(*) FROM users WHERE email = '{email}'"
+            )),
+            members: db.count(&format!(
+                "SELECT COUNT(*) FROM users WHERE email = '{email}' \
+                 AND organization_id = {organization_id} AND role = 'member'"
+            )),
+            link_used: db.count(&format!(
+                "SELECT COUNT(*) FROM invitations WHERE organization_id = {organization_id} \
+                 AND email = '{email}' AND accepted_at IS NOT NULL"
+            )),
+            events: db.count(&format!(
+                "SELECT COUNT(*) FROM audit_events WHERE organization_id = {organization_id} \
+                 AND event = 'invitation_accepted' \
+                 AND subject_id = (SELECT id FROM users WHERE email = '{email}')"
+            )),
+        }
     }
 
     fn code_rows(&self, db: &Db, user_id: i64, code: &str, used: bool) -> i64 {
@@ -130,8 +204,71 @@ impl Ledger {
                         self.spend(account, &code);
                     }
                 }
+                Seen::InvitationAccepted {
+                    invitation,
+                    admitted,
+                } => {
+                    self.invitations_accepted += 1;
+                    if admitted > 1 {
+                        wrong.push(format!(
+                            "{}: one link let {admitted} browsers join",
+                            self.invitations[invitation].email
+                        ));
+                    }
+                    self.invitations[invitation].accepted = true;
+                }
+                Seen::InvitationCutOff {
+                    invitation,
+                    refused,
+                } => {
+                    self.invitations_cut_off += 1;
+                    let email = &self.invitations[invitation].email;
+                    let joined = Self::joined(db, email);
+                    if joined.complete() {
+                        self.invitations_found_accepted += 1;
+                        self.invitations[invitation].accepted = true;
+                    } else if refused > 0 {
+                        wrong.push(format!(
+                            "{email}: a browser was told the link was used, yet nobody joined"
+                        ));
+                    }
+                    // Otherwise the link is still open: a later round accepts it.
+                }
                 Seen::Wrong(what) => wrong.push(what),
             }
+        }
+        // Every invitation is fully accepted or not at all, as the clients saw it.
+        for invitation in &self.invitations {
+            let joined = Self::joined(db, &invitation.email);
+            let consistent = if invitation.accepted {
+                joined.complete()
+            } else {
+                joined.untouched()
+            };
+            if !consistent {
+                wrong.push(format!(
+                    "{}: accepted {}, but {} people ({} in the organization), link used {}, \
+                     {} events",
+                    invitation.email,
+                    invitation.accepted,
+                    joined.users,
+                    joined.members,
+                    joined.link_used,
+                    joined.events
+                ));
+            }
+        }
+        // The counts the people table reads match the people, whatever the kill interrupted.
+        let miscounted = db.count(
+            "SELECT COUNT(*) FROM organizations o WHERE \
+             o.people_count <> (SELECT COUNT(*) FROM users u \
+                 WHERE u.organization_id = o.id AND u.deactivated_at IS NULL) \
+             OR o.two_factor_count <> (SELECT COUNT(*) FROM users u \
+                 WHERE u.organization_id = o.id AND u.deactivated_at IS NULL \
+                 AND u.totp_secret IS NOT NULL)",
+        );
+        if miscounted != 0 {
+            wrong.push(format!("{miscounted} organizations miscount their people"));
         }
         // No account half enabled: 2FA on with exactly five codes, or off with none.
         let half = db.count(
@@ -308,6 +445,63 @@ async fn race_with_codes(
     seen
 }
 
+/// Two browsers open one invitation link and join with it at once, as one person might from
+/// two devices: at most one may be let in.
+async fn race_to_accept(address: &str, invitation: usize, link: &str) -> Option<Seen> {
+    let browsers = [Browser::new(address), Browser::new(address)];
+    for b in &browsers {
+        let page = b.get(link).await.ok()?;
+        if page.status.as_u16() != 200 {
+            return Some(unexpected("invitation page", &page));
+        }
+    }
+    let fields = [("name", "Invited Person"), ("password", PASSWORD)];
+    let (a, b) = join(
+        browsers[0].submit(link, &fields),
+        browsers[1].submit(link, &fields),
+    )
+    .await;
+    let mut admitted = 0;
+    let mut refused = 0;
+    for outcome in [&a, &b] {
+        match outcome {
+            Ok(res) if location(res).as_deref() == Some("/login") => admitted += 1,
+            // The link is used (410), or the person it made already has the email (422).
+            Ok(res) if matches!(res.status.as_u16(), 410 | 422) => refused += 1,
+            Ok(res) => return Some(unexpected("accepting an invitation", res)),
+            Err(_) => {}
+        }
+    }
+    Some(match (admitted, refused) {
+        (0, 2) => Seen::Wrong(format!("open invitation {link} refused twice")),
+        (0, _) => Seen::InvitationCutOff {
+            invitation,
+            refused,
+        },
+        _ => Seen::InvitationAccepted {
+            invitation,
+            admitted,
+        },
+    })
+}
+
+/// Accepts invitations one after another (each raced by two browsers), until one is cut off
+/// by the kill: so that acceptances are under way whenever the kill lands.
+async fn accept_in_turn(address: &str, invitations: &[(usize, String)]) -> Vec<Seen> {
+    let mut seen = Vec::new();
+    for (invitation, link) in invitations {
+        match race_to_accept(address, *invitation, link).await {
+            Some(event @ Seen::InvitationAccepted { .. }) => seen.push(event),
+            Some(event) => {
+                seen.push(event);
+                break;
+            }
+            None => break,
+        }
+    }
+    seen
+}
+
 /// Someone browsing: signs in and opens pages until the server goes away.
 async fn browse(address: &str, email: &str) -> Vec<Seen> {
     let b = Browser::new(address);
@@ -367,12 +561,17 @@ async fn kill_rounds(rounds: usize) {
     let deployment = Deployment::new();
     let mut ledger = Ledger {
         accounts: Vec::new(),
+        invitations: Vec::new(),
         keys: Keys::derive(&deployment.config.secret_key),
         confirmed: 0,
         confirm_cut_off: 0,
         codes_used: 0,
         codes_cut_off: 0,
         races: 0,
+        invitations_accepted: 0,
+        invitations_cut_off: 0,
+        invitations_found_accepted: 0,
+        invitation_races: 0,
     };
     let mut rng = rand::rng();
     let mut seen = Vec::new();
@@ -390,6 +589,20 @@ async fn kill_rounds(rounds: usize) {
         drop(db);
         if round == 0 {
             app.signup("Viewers", "Vera", viewer).await;
+            app.signup("Inviters", "Ines", INVITER).await;
+        }
+        // Open invitations for the acceptance flows, sent by the owner before the traffic
+        // (the links are read from the emails in the outbox).
+        let owner = app.client();
+        owner.sign_in(INVITER, PASSWORD).await.assert_redirect("/");
+        while ledger.invitations.iter().filter(|i| !i.accepted).count() < 24 {
+            let email = format!("invitee{}@example.com", ledger.invitations.len());
+            let link = app.invite(&owner, "Invited Person", &email, "member").await;
+            ledger.invitations.push(Invitation {
+                email,
+                link,
+                accepted: false,
+            });
         }
         // People without 2FA for the confirmation flows.
         while ledger
@@ -440,15 +653,35 @@ async fn kill_rounds(rounds: usize) {
                 .iter()
                 .map(|(i, email, codes)| race_with_codes(&address, *i, email, codes)),
         );
-        let browsing = join_all((0..2).map(|_| browse(&address, viewer)));
+        let open: Vec<(usize, String)> = ledger
+            .invitations
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| !i.accepted)
+            .map(|(i, invitation)| (i, invitation.link.clone()))
+            .collect();
+        // Two invitees' chains of acceptances, side by side.
+        let acceptances = join_all(open.chunks(12).map(|chain| accept_in_turn(&address, chain)));
+        // Two browse as the viewer, and one as someone who joined by invitation, if anyone has.
+        let joined = ledger
+            .invitations
+            .iter()
+            .rev()
+            .find(|i| i.accepted)
+            .map_or(viewer, |i| i.email.as_str());
+        let browsing = join_all(
+            [viewer, viewer, joined]
+                .into_iter()
+                .map(|email| browse(&address, email)),
+        );
         let kill_after = Duration::from_millis(rng.random_range(20..800));
-        let traffic = join(join(confirmations, races), browsing);
+        let traffic = join(join(join(confirmations, races), acceptances), browsing);
         let kill = async {
             actix_rt::time::sleep(kill_after).await;
         };
         // The kill lands whenever its moment comes, finished traffic or not; traffic still
         // running then sees its connections fail and stops.
-        let ((confirmed, raced), browsed) = {
+        let (((confirmed, raced), accepted), browsed) = {
             let traffic = std::pin::pin!(traffic);
             let kill = std::pin::pin!(kill);
             match futures_util::future::select(traffic, kill).await {
@@ -469,6 +702,17 @@ async fn kill_rounds(rounds: usize) {
             .filter(|s| matches!(s, Seen::CodeUsed { .. } | Seen::CodeCutOff { .. }))
             .count() as u64;
         seen.extend(raced);
+        let accepted: Vec<Seen> = accepted.into_iter().flatten().collect();
+        ledger.invitation_races += accepted
+            .iter()
+            .filter(|s| {
+                matches!(
+                    s,
+                    Seen::InvitationAccepted { .. } | Seen::InvitationCutOff { .. }
+                )
+            })
+            .count() as u64;
+        seen.extend(accepted);
         seen.extend(browsed.into_iter().flatten());
         if deployment.is_sqlite() {
             assert_eq!(
@@ -487,13 +731,19 @@ async fn kill_rounds(rounds: usize) {
     println!(
         "crash safety: {} requests sent, {rounds} SIGKILLs; {} confirmations answered, {} cut off; \
          {} recovery codes raced by two browsers: {} answered, {} cut off; double spends 0; \
-         half-enabled accounts 0; integrity_check {}; errors: 0",
+         {} invitations raced by two browsers: {} accepted, {} cut off ({} of them found \
+         accepted); double joins 0; half-enabled accounts 0; half-accepted invitations 0; \
+         integrity_check {}; errors: 0",
         crate::server_process::requests_sent(),
         ledger.confirmed,
         ledger.confirm_cut_off,
         ledger.races,
         ledger.codes_used,
         ledger.codes_cut_off,
+        ledger.invitation_races,
+        ledger.invitations_accepted,
+        ledger.invitations_cut_off,
+        ledger.invitations_found_accepted,
         if deployment.is_sqlite() {
             "ok"
         } else {

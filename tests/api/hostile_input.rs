@@ -1,46 +1,143 @@
 //! Hostile HTTP: every form route is sent malformed bodies, wrong content types, oversized
 //! and non-UTF-8 fields, and SQL and HTML metacharacters in every field, and every page is
-//! asked for with absurd query strings. Each answer is a 4xx page (never a 5xx), a refused
-//! request leaves the database exactly as it was, and names full of HTML come back escaped.
+//! asked for with absurd query strings; the people table and the audit log get absurd values
+//! of each of their parameters, and the emailed links get bogus tokens. Each answer is a 4xx
+//! page or a normal page (never a 5xx), a refused request leaves the database exactly as it
+//! was, and names full of HTML come back escaped.
 
 use awc::http::StatusCode;
 
 use crate::helpers::{Client, PASSWORD, Response, TestApp};
 
-/// Every form route, with fields that are acceptable on their own. A new form route gets a
-/// row here (and a session that may post it in [`sender`]).
-const FORMS: &[(&str, &[(&str, &str)])] = &[
-    (
-        "/signup",
-        &[
+/// A form route, with fields that are acceptable on their own. In `path`, `{member}` stands
+/// for a member's id, `{invitation}` for an open invitation's id, `{invitation_token}` for its
+/// link's token and `{alert_token}` for the token of an unused "this wasn't me" link (see
+/// [`Browsers`]).
+struct Form {
+    path: &'static str,
+    fields: &'static [(&'static str, &'static str)],
+    /// The malformed-looking bodies (named as in [`malformed_bodies`]) that are valid input
+    /// to this form. Each asks for what already is, so it is answered with the form's
+    /// redirect and changes nothing either.
+    valid: &'static [&'static str],
+}
+
+/// Every form route. A new form route gets a row here (and a session that may post it in
+/// [`sender`]).
+const FORMS: &[Form] = &[
+    Form {
+        path: "/signup",
+        fields: &[
             ("organization", "Initech"),
             ("name", "Peter"),
             ("email", "peter@example.com"),
             ("password", PASSWORD),
         ],
-    ),
-    (
-        "/login",
-        &[("email", "ada@example.com"), ("password", PASSWORD)],
-    ),
-    ("/login/two-factor", &[("code", "123456")]),
-    ("/logout", &[]),
-    ("/settings/security/two-factor/setup", &[]),
-    (
-        "/settings/security/two-factor/confirm",
-        &[("password", PASSWORD), ("code", "123456")],
-    ),
-    (
-        "/settings/security/two-factor/disable",
-        &[("password", PASSWORD), ("code", "123456")],
-    ),
-    (
-        "/settings/security/recovery-codes",
-        &[("password", PASSWORD)],
-    ),
+        valid: &[],
+    },
+    Form {
+        path: "/login",
+        fields: &[("email", "ada@example.com"), ("password", PASSWORD)],
+        valid: &[],
+    },
+    Form {
+        path: "/login/two-factor",
+        fields: &[("code", "123456")],
+        valid: &[],
+    },
+    Form {
+        path: "/logout",
+        fields: &[],
+        valid: &[],
+    },
+    Form {
+        path: "/settings/security/two-factor/setup",
+        fields: &[],
+        valid: &[],
+    },
+    Form {
+        path: "/settings/security/two-factor/confirm",
+        fields: &[("password", PASSWORD), ("code", "123456")],
+        valid: &[],
+    },
+    Form {
+        path: "/settings/security/two-factor/disable",
+        fields: &[("password", PASSWORD), ("code", "123456")],
+        valid: &[],
+    },
+    Form {
+        path: "/settings/security/recovery-codes",
+        fields: &[("password", PASSWORD)],
+        valid: &[],
+    },
+    Form {
+        path: "/settings/users/fields",
+        fields: &[("fields", "two_factor")],
+        // `fields` is repeated by design, one per checked column; the owner already shows
+        // exactly this column.
+        valid: &["fields twice"],
+    },
+    Form {
+        path: "/settings/users/invite",
+        fields: &[
+            ("name", "Katherine Johnson"),
+            ("email", "katherine@example.com"),
+            ("role", "member"),
+        ],
+        valid: &[],
+    },
+    Form {
+        path: "/settings/users/{member}/role",
+        fields: &[("role", "admin")],
+        valid: &[],
+    },
+    Form {
+        path: "/settings/users/{member}/deactivate",
+        fields: &[],
+        valid: &[],
+    },
+    Form {
+        path: "/settings/users/{member}/recovery-codes",
+        fields: &[],
+        valid: &[],
+    },
+    Form {
+        path: "/settings/invitations/{invitation}/resend",
+        fields: &[],
+        valid: &[],
+    },
+    Form {
+        path: "/settings/invitations/{invitation}/revoke",
+        fields: &[],
+        valid: &[],
+    },
+    Form {
+        path: "/settings/organization-security",
+        fields: &[("enforce_two_factor", "on")],
+        // An unchecked checkbox sends nothing, so every body without the field asks for 2FA
+        // to be optional, which it already is (unknown fields are ignored).
+        valid: &[
+            "without enforce_two_factor",
+            "only the token",
+            "percent signs and separators",
+            "fields as arrays",
+        ],
+    },
+    Form {
+        path: "/account/not-me/{alert_token}",
+        fields: &[],
+        valid: &[],
+    },
+    // Last: accepting renews the anonymous browser's session.
+    Form {
+        path: "/invitations/{invitation_token}",
+        fields: &[("name", "Hedy Lamarr"), ("password", PASSWORD)],
+        valid: &[],
+    },
 ];
 
-/// Pages reached with GET, asked for with hostile query strings.
+/// Pages reached with GET, asked for with hostile query strings (placeholders as in
+/// [`Form::path`]).
 const PAGES: &[&str] = &[
     "/",
     "/login",
@@ -51,6 +148,11 @@ const PAGES: &[&str] = &[
     "/settings/security/two-factor/setup",
     "/settings/security/two-factor/confirm",
     "/settings/owner",
+    "/settings/users",
+    "/settings/organization-security",
+    "/settings/audit-log",
+    "/invitations/{invitation_token}",
+    "/account/not-me/{alert_token}",
     "/healthz",
 ];
 
@@ -79,8 +181,8 @@ const METACHARACTERS: &[&str] = &[
 /// Everything the database holds, in a stable order: a refused request must leave it equal.
 fn snapshot(app: &TestApp) -> String {
     use diesel::prelude::*;
-    use twofold::db::models::{AuditEvent, ClientFailure, EndedSession, Organization};
-    use twofold::db::models::{StoredRecoveryCode, User};
+    use twofold::db::models::{AlertToken, AuditEvent, ClientFailure, EndedSession};
+    use twofold::db::models::{Invitation, Organization, StoredRecoveryCode, User};
     use twofold::db::schema::*;
     let conn = &mut app.db();
     twofold::db_run!(conn => {
@@ -114,7 +216,20 @@ fn snapshot(app: &TestApp) -> String {
             .select(EndedSession::as_select())
             .load(conn)
             .expect("ended sessions");
-        format!("{organizations:?}\n{users:?}\n{codes:?}\n{events:?}\n{failures:?}\n{ended:?}")
+        let invitations = invitations::table
+            .order(invitations::id)
+            .select(Invitation::as_select())
+            .load(conn)
+            .expect("invitations");
+        let alerts = alert_tokens::table
+            .order(alert_tokens::id)
+            .select(AlertToken::as_select())
+            .load(conn)
+            .expect("alert tokens");
+        format!(
+            "{organizations:?}\n{users:?}\n{codes:?}\n{events:?}\n{failures:?}\n{ended:?}\n\
+             {invitations:?}\n{alerts:?}"
+        )
     })
 }
 
@@ -168,20 +283,64 @@ fn encode(pairs: &[(&str, &str)]) -> Vec<u8> {
         .into_bytes()
 }
 
-/// The browsers the test uses: an anonymous one, one at the two-factor step, and one signed in
-/// with 2FA on and a new setup started, so that every route gets past its guard to the body.
+/// The browsers the test uses: an anonymous one, one at the two-factor step, and the owner's,
+/// signed in with 2FA on and a new setup started, so that every route gets past its guard to
+/// the body; and what the owner's forms act on.
 struct Browsers {
     anonymous: Client,
     pending: Client,
     signed_in: Client,
+    /// A member who has signed in and has 2FA on: one the owner may change the role of,
+    /// deactivate and issue recovery codes for.
+    member: i64,
+    /// An open invitation, and the token of its link.
+    invitation: i64,
+    invitation_token: String,
+    /// The token of an unused "this wasn't me" link emailed to the owner.
+    alert_token: String,
+}
+
+impl Browsers {
+    /// A path with its placeholders filled in.
+    fn path(&self, template: &str) -> String {
+        template
+            .replace("{member}", &self.member.to_string())
+            .replace("{invitation}", &self.invitation.to_string())
+            .replace("{invitation_token}", &self.invitation_token)
+            .replace("{alert_token}", &self.alert_token)
+    }
+}
+
+/// The token at the end of a link's path.
+fn token_of(link: &str) -> String {
+    link.rsplit('/').next().expect("token").to_owned()
 }
 
 async fn browsers(app: &TestApp) -> Browsers {
     let (_, device, _) = app.owner_with_two_factor("ada@example.com").await;
+    let alert_link = app
+        .emails_to("ada@example.com")
+        .iter()
+        .rev()
+        .find(|e| e.body.contains("/account/not-me/"))
+        .expect("the email about 2FA turned on")
+        .link("/account/not-me/");
     let signed_in = app.client();
     signed_in
         .sign_in_with_code("ada@example.com", &device)
         .await;
+    let grace = app
+        .join(&signed_in, "Grace Hopper", "grace@example.com", "member")
+        .await;
+    grace.enable_two_factor(PASSWORD).await;
+    let invitation_link = app
+        .invite(&signed_in, "Hedy Lamarr", "hedy@example.com", "member")
+        .await;
+    // The owner shows the 2FA column already, so a valid repeat of that choice changes nothing.
+    signed_in
+        .submit("/settings/users/fields", &[("fields", "two_factor")])
+        .await
+        .assert_redirect("/settings/users");
     signed_in.start_setup().await;
     signed_in.get("/settings/security").await.assert_status(200);
     let pending = app.client();
@@ -196,13 +355,21 @@ async fn browsers(app: &TestApp) -> Browsers {
         anonymous,
         pending,
         signed_in,
+        member: app.user_id("grace@example.com"),
+        invitation: app.count("SELECT id FROM invitations WHERE email = 'hedy@example.com'"),
+        invitation_token: token_of(&invitation_link),
+        alert_token: token_of(&alert_link),
     }
 }
 
 fn sender<'a>(browsers: &'a Browsers, path: &str) -> &'a Client {
     match path {
         "/signup" | "/login" => &browsers.anonymous,
+        path if path.starts_with("/invitations/") || path.starts_with("/account/not-me/") => {
+            &browsers.anonymous
+        }
         "/login/two-factor" => &browsers.pending,
+        // The owner, who may post every settings form.
         _ => &browsers.signed_in,
     }
 }
@@ -271,9 +438,14 @@ async fn malformed_bodies_to_every_form_are_refused_with_a_4xx_and_change_nothin
     let browsers = browsers(&app).await;
     let before = snapshot(&app);
     let mut sent = 0;
-    for (path, fields) in FORMS {
+    for form in FORMS {
+        let Form {
+            fields, valid: ok, ..
+        } = form;
+        let path = &browsers.path(form.path);
         let client = sender(&browsers, path);
         let token = client.csrf_token();
+        let mut valid_seen = Vec::new();
         for (what, body) in malformed_bodies(&token, fields) {
             let res = post_bytes(
                 &app,
@@ -283,9 +455,20 @@ async fn malformed_bodies_to_every_form_are_refused_with_a_4xx_and_change_nothin
                 body,
             )
             .await;
-            assert_refused(&res, &format!("{path}: {what}"));
+            if ok.contains(&what.as_str()) {
+                assert_eq!(
+                    res.status,
+                    StatusCode::SEE_OTHER,
+                    "{path}: {what} is valid here:\n{}",
+                    res.body
+                );
+                valid_seen.push(what);
+            } else {
+                assert_refused(&res, &format!("{path}: {what}"));
+            }
             sent += 1;
         }
+        assert_eq!(valid_seen.len(), ok.len(), "{path}: {valid_seen:?}");
         let form = {
             let mut all = vec![("csrf_token", token.as_str())];
             all.extend(fields.iter().copied());
@@ -331,9 +514,20 @@ async fn malformed_bodies_to_every_form_are_refused_with_a_4xx_and_change_nothin
             "after the malformed bodies to {path}"
         );
     }
-    assert!(sent > 100, "{sent} requests sent");
-    // Nothing was disturbed: the signed-in browser still is.
+    assert!(sent > 300, "{sent} requests sent");
+    // Nothing was disturbed: the owner is still signed in, the member is still active with
+    // the same codes, and the invitation and the "this wasn't me" link still work.
     browsers.signed_in.get("/").await.assert_status(200);
+    browsers
+        .anonymous
+        .get(&browsers.path("/invitations/{invitation_token}"))
+        .await
+        .assert_status(200);
+    browsers
+        .anonymous
+        .get(&browsers.path("/account/not-me/{alert_token}"))
+        .await
+        .assert_status(200);
 }
 
 #[actix_rt::test]
@@ -347,10 +541,12 @@ async fn metacharacters_in_every_field_never_cause_a_server_error() {
     .await;
     let browsers = browsers(&app).await;
     let users_before = app.count("SELECT COUNT(*) FROM users");
-    for (path, fields) in FORMS {
+    for form in FORMS {
+        let fields = form.fields;
         if fields.is_empty() {
             continue;
         }
+        let path = &browsers.path(form.path);
         let client = sender(&browsers, path);
         for (i, (name, _)) in fields.iter().enumerate() {
             for value in METACHARACTERS {
@@ -372,9 +568,12 @@ async fn metacharacters_in_every_field_never_cause_a_server_error() {
                         "{path} with {name}={value:?}"
                     );
                 }
+                // A page with a form, for the token: a link's page is gone once it is used.
                 client
                     .get(if path.starts_with("/settings") {
                         "/settings/security"
+                    } else if path.starts_with("/invitations/") {
+                        "/login"
                     } else {
                         path
                     })
@@ -382,13 +581,32 @@ async fn metacharacters_in_every_field_never_cause_a_server_error() {
             }
         }
     }
-    // The tables are all there and only sign-up could add anyone (with names that are not
-    // names refused, valid-looking ones accepted verbatim).
+    // The tables are all there and only sign-up and the invitation could add anyone (with
+    // names that are not names refused, valid-looking ones accepted verbatim): every
+    // organization has its one owner, and the invitee joined the owner's.
     let users_after = app.count("SELECT COUNT(*) FROM users");
-    assert!(users_after >= users_before);
-    assert_eq!(app.count("SELECT COUNT(*) FROM organizations"), users_after);
+    assert!(users_after > users_before);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM organizations"),
+        app.count("SELECT COUNT(*) FROM users WHERE role = 'owner'")
+    );
     let stored = app.count("SELECT COUNT(*) FROM organizations WHERE name LIKE '%DROP TABLE%'");
     assert!(stored >= 1, "metacharacters are stored as plain text");
+    let organization_id =
+        app.count("SELECT organization_id FROM users WHERE email = 'ada@example.com'");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM users WHERE email = 'hedy@example.com' AND role = 'member' \
+             AND organization_id = {organization_id} AND name LIKE '%DROP TABLE%'"
+        )),
+        1,
+        "the invitee joined once, named verbatim"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM invitations WHERE email = 'katherine@example.com'"),
+        1,
+        "one invitation, however often it was asked for"
+    );
     app.client()
         .sign_in("ada@example.com", PASSWORD)
         .await
@@ -422,6 +640,7 @@ async fn absurd_query_strings_on_every_page_never_cause_a_server_error() {
     ];
     let long = format!("q={}", "x".repeat(6 * 1024));
     for path in PAGES {
+        let path = &browsers.path(path);
         for client in [&browsers.anonymous, &browsers.signed_in] {
             for query in queries.iter().copied().chain([long.as_str()]) {
                 let res = client.get(&format!("{path}?{query}")).await;
@@ -447,6 +666,248 @@ async fn absurd_query_strings_on_every_page_never_cause_a_server_error() {
     assert_eq!(snapshot(&app), before);
 }
 
+/// Asserts an answer is a normal page (200) or one of the app's 4xx pages, never a 5xx.
+#[track_caller]
+fn assert_page_or_refusal(res: &Response, what: &str) {
+    assert!(
+        res.status == StatusCode::OK || res.status.is_client_error(),
+        "{what}: {}\n{}",
+        res.status,
+        res.body
+    );
+    assert!(
+        res.header("content-type")
+            .unwrap_or_default()
+            .starts_with("text/html"),
+        "{what}: {} is not a page: {}",
+        res.status,
+        res.body
+    );
+}
+
+/// What a query of the people table or the audit log must get.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Expect {
+    /// The page, as for a sensible query.
+    Page,
+    /// A 400 page saying what is wrong with the query.
+    BadRequest,
+    /// 404: the person asked about is not in the viewer's organization.
+    NotFound,
+    /// Either a page or a 4xx page (how a query string is decoded is actix's choice).
+    Either,
+}
+
+#[actix_rt::test]
+async fn the_people_table_and_the_audit_log_answer_absurd_parameters_with_a_page_or_a_4xx() {
+    use Expect::*;
+    let app = TestApp::spawn().await;
+    let browsers = browsers(&app).await;
+    // Someone of another organization, whom Ada's pages must not find.
+    app.signup("Globex", "Hank Scorpio", "hank@example.com")
+        .await;
+    let stranger = app.user_id("hank@example.com");
+    let member = browsers.member;
+    let before = snapshot(&app);
+
+    let huge_number = "9".repeat(6 * 1024);
+    let huge_text = "x".repeat(6 * 1024);
+    let longest_search = "x".repeat(254);
+    let too_long_search = "x".repeat(255);
+    let people: Vec<(String, Expect)> = [
+        ("page=1", Page),
+        ("page=2", Page),
+        ("page=1000000", Page),
+        ("page=+5", Page),
+        ("page=%203%20", Page),
+        ("page=", Page),
+        ("page=-1", BadRequest),
+        ("page=0", BadRequest),
+        ("page=1000001", BadRequest),
+        ("page=99999999999999999999", BadRequest),
+        ("page=9223372036854775807", BadRequest),
+        ("page=-9223372036854775808", BadRequest),
+        ("page=abc", BadRequest),
+        ("page=1e9", BadRequest),
+        ("page=1.5", BadRequest),
+        ("page=0x10", BadRequest),
+        ("page=%00", BadRequest),
+        ("page=%EF%BC%91", BadRequest),
+        ("page=1&page=2", BadRequest),
+        ("page[]=1", Page),
+        ("two_factor=enabled", Page),
+        ("two_factor=disabled", Page),
+        ("two_factor=", Page),
+        ("two_factor=maybe", BadRequest),
+        ("two_factor=ENABLED", BadRequest),
+        ("two_factor=enabled%00", BadRequest),
+        ("two_factor=%27%20OR%201%3D1%20--", BadRequest),
+        ("q=%27%3B%20DROP%20TABLE%20users%3B--", Page),
+        ("q=%25", Page),
+        ("q=_", Page),
+        ("q=%5C", Page),
+        ("q=%3Cscript%3Ealert(1)%3C%2Fscript%3E", Page),
+        ("q=%7B%7B%207*7%20%7D%7D", Page),
+        ("q=%F0%9F%91%A9%E2%80%8D%F0%9F%91%A9", Page),
+        ("q=a%00b", BadRequest),
+        ("q=a%0D%0Ab", BadRequest),
+        ("q=%FF%FE", Either),
+        ("fields=two_factor", Page),
+        ("fields=nonsense&fields=%3Cscript%3E", Page),
+        ("q=grace&two_factor=enabled&page=99999", Page),
+        ("q=grace&two_factor=enabled&page=100000000000", BadRequest),
+    ]
+    .into_iter()
+    .map(|(q, e)| (q.to_owned(), e))
+    .chain([
+        (format!("page={huge_number}"), BadRequest),
+        (format!("two_factor={huge_text}"), BadRequest),
+        (format!("q={longest_search}"), Page),
+        (format!("q={too_long_search}"), BadRequest),
+        (format!("q={huge_text}"), BadRequest),
+        (format!("fields={huge_text}"), Page),
+    ])
+    .collect();
+    let audit: Vec<(String, Expect)> = [
+        ("page=1", Page),
+        ("page=1000000", Page),
+        ("page=-1", BadRequest),
+        ("page=0", BadRequest),
+        ("page=1000001", BadRequest),
+        ("page=99999999999999999999", BadRequest),
+        ("page=abc", BadRequest),
+        ("page=1e9", BadRequest),
+        ("page=NaN", BadRequest),
+        ("page=1&page=2", BadRequest),
+        ("person=-1", BadRequest),
+        ("person=0", BadRequest),
+        ("person=abc", BadRequest),
+        ("person=1e3", BadRequest),
+        ("person=99999999999999999999", BadRequest),
+        ("person=9223372036854775807", NotFound),
+        ("person=%27%20OR%201%3D1%20--", BadRequest),
+        ("email=grace%40example.com", Page),
+        ("email=GRACE%40EXAMPLE.COM", Page),
+        ("email=hank%40example.com", NotFound),
+        ("email=nobody%40example.com", NotFound),
+        ("email=%27%20OR%201%3D1%20--", BadRequest),
+        ("email=%3Cscript%3E%40example.com", BadRequest),
+        ("email=", Page),
+    ]
+    .into_iter()
+    .map(|(q, e)| (q.to_owned(), e))
+    .chain([
+        (format!("person={member}"), Page),
+        (format!("person={member}&page=1000000"), Page),
+        (format!("person={stranger}"), NotFound),
+        (format!("person={member}&email=hank%40example.com"), Page),
+        (format!("page={huge_number}"), BadRequest),
+        (format!("person={huge_number}"), BadRequest),
+        (format!("email={huge_text}"), BadRequest),
+    ])
+    .collect();
+
+    let owner = &browsers.signed_in;
+    for (path, queries) in [
+        ("/settings/users", &people),
+        ("/settings/audit-log", &audit),
+    ] {
+        for (query, expect) in queries {
+            let what = format!("{path}?{}", &query[..query.len().min(80)]);
+            let res = owner.get(&format!("{path}?{query}")).await;
+            assert_page_or_refusal(&res, &what);
+            let status = match expect {
+                Page => Some(StatusCode::OK),
+                BadRequest => Some(StatusCode::BAD_REQUEST),
+                NotFound => Some(StatusCode::NOT_FOUND),
+                Either => None,
+            };
+            if let Some(status) = status {
+                assert_eq!(res.status, status, "{what}:\n{}", res.body);
+            }
+            // Nobody of another organization shows, whatever was asked.
+            assert!(!res.body.contains("Hank Scorpio"), "{what}");
+        }
+    }
+    assert_eq!(snapshot(&app), before);
+}
+
+#[actix_rt::test]
+async fn bogus_link_tokens_are_refused_with_a_4xx_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    let browsers = browsers(&app).await;
+    let before = snapshot(&app);
+    let invitation = browsers.invitation_token.clone();
+    let alert = browsers.alert_token.clone();
+    let segments: Vec<String> = vec![
+        "x".into(),
+        "0".repeat(63),
+        "0".repeat(64),
+        "0".repeat(65),
+        "g".repeat(64),
+        invitation.to_uppercase(),
+        invitation[1..].to_owned(),
+        format!("{invitation}0"),
+        format!("{invitation}%20"),
+        format!("%20{}", &invitation[1..]),
+        format!("{}%00", &invitation[1..]),
+        format!("{}%FF", &invitation[1..]),
+        format!("{invitation}%2F.."),
+        alert.clone(),
+        invitation.clone(),
+        "%00".into(),
+        "%FF%FE".into(),
+        "..%2F..%2Fetc%2Fpasswd".into(),
+        "%27%3B%20DROP%20TABLE%20invitations%3B--".into(),
+        "%22%20OR%20%221%22%3D%221".into(),
+        "%3Cscript%3Ealert(1)%3C%2Fscript%3E".into(),
+        "%7B%7B%207*7%20%7D%7D".into(),
+        "%E2%80%AE%F0%9F%91%A9".into(),
+        "a".repeat(6 * 1024),
+    ];
+    let mut sent = 0;
+    for (route, real, fields) in [
+        (
+            "/invitations/",
+            &invitation,
+            &[("name", "Mallory"), ("password", PASSWORD)][..],
+        ),
+        ("/account/not-me/", &alert, &[][..]),
+    ] {
+        for segment in &segments {
+            // Each route's own token is real: it is asked for at the other route only.
+            if segment == real {
+                continue;
+            }
+            let path = format!("{route}{segment}");
+            let what = &path[..path.len().min(120)];
+            for client in [&browsers.anonymous, &browsers.signed_in] {
+                let res = client.get(&path).await;
+                assert_refused(&res, what);
+                assert_page_or_refusal(&res, what);
+                sent += 1;
+            }
+            let res = browsers.anonymous.submit(&path, fields).await;
+            assert_refused(&res, &format!("POST {what}"));
+            assert_page_or_refusal(&res, &format!("POST {what}"));
+            sent += 1;
+        }
+    }
+    assert!(sent > 100, "{sent} requests sent");
+    assert_eq!(snapshot(&app), before);
+    // The real links were not disturbed by the probes.
+    let page = browsers
+        .anonymous
+        .get(&format!("/invitations/{invitation}"))
+        .await;
+    page.assert_status(200).assert_contains("hedy@example.com");
+    browsers
+        .anonymous
+        .get(&format!("/account/not-me/{alert}"))
+        .await
+        .assert_status(200);
+}
+
 /// How askama writes text into HTML.
 fn escaped(text: &str) -> String {
     text.replace('&', "&#38;")
@@ -464,14 +925,24 @@ async fn names_full_of_html_are_escaped_on_every_page_that_shows_them() {
     let email = "o'brien&sons@example.com";
     let owner = app.signup(organization, name, email).await;
     owner.start_setup().await;
+    // An invitee named in HTML too: the people table lists the pending invitation, and the
+    // invitation's page shows the name and the organization's.
+    let invitee = "<i>Eve</i> \"the\" 'spy' & <b>co</b>";
+    let link = app
+        .invite(&owner, invitee, "eve@example.com", "member")
+        .await;
     let mut pages_with_name = 0;
-    for path in [
+    let paths = [
         "/",
         "/settings/security",
         "/settings/owner",
         "/settings/security/two-factor/setup",
         "/settings/security/two-factor/confirm",
-    ] {
+        "/settings/users",
+        "/settings/organization-security",
+        "/settings/audit-log",
+    ];
+    for path in paths {
         let page = owner.get(path).await;
         page.assert_status(200);
         for raw in [
@@ -491,9 +962,21 @@ async fn names_full_of_html_are_escaped_on_every_page_that_shows_them() {
         page.assert_contains(&escaped(name));
         page.assert_contains(&escaped(organization));
     }
-    assert_eq!(pages_with_name, 5);
+    assert_eq!(pages_with_name, paths.len());
     let owner_page = owner.get("/settings/owner").await;
     owner_page.assert_contains(&escaped(email));
+    let people = owner.get("/settings/users").await;
+    people.assert_contains(&escaped(email));
+    people.assert_contains(&escaped(invitee));
+    let invitation = app.client().get(&link).await;
+    invitation.assert_status(200);
+    invitation.assert_contains(&escaped(invitee));
+    invitation.assert_contains(&escaped(organization));
+    for page in [&people, &invitation] {
+        for raw in ["<i>Eve", "<b>co", "'spy'", "\"the\"", "<script>alert"] {
+            assert!(!page.body.contains(raw), "{raw:?} unescaped");
+        }
+    }
     // Stored exactly as typed: escaping is the pages' job, not the database's.
     assert_eq!(
         app.count("SELECT COUNT(*) FROM users WHERE name LIKE '%<img src=x onerror=alert(1)>%'"),
