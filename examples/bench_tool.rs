@@ -39,20 +39,31 @@ const PASSWORD: &str = "correct horse battery staple";
 /// How many accounts are prepared at once.
 const CONCURRENCY: usize = 32;
 
-fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let arg = |i: usize| -> anyhow::Result<&str> {
-        args.get(i)
+/// The command line after the program's name.
+#[derive(Clone)]
+struct Args(Vec<String>);
+
+impl Args {
+    fn arg(&self, i: usize) -> anyhow::Result<&str> {
+        self.0
+            .get(i)
             .map(String::as_str)
             .ok_or_else(|| anyhow!("missing argument {i}; see the module doc for usage"))
-    };
-    let num = |i: usize| -> anyhow::Result<u64> {
-        arg(i)?
+    }
+
+    fn num(&self, i: usize) -> anyhow::Result<u64> {
+        self.arg(i)?
             .parse()
             .with_context(|| format!("argument {i} is not a number"))
-    };
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args(std::env::args().skip(1).collect());
+    let arg = |i| args.arg(i);
+    let num = |i| args.num(i);
     match arg(0)? {
-        "bcrypt" => match args.get(3) {
+        "bcrypt" => match args.0.get(3) {
             None => bcrypt_verify(num(1)? as u32, num(2)? as usize),
             Some(_) => bcrypt_parallel(num(1)? as u32, num(2)? as usize, num(3)? as usize),
         },
@@ -72,17 +83,9 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn http_command(command: &str, args: &[String]) -> anyhow::Result<()> {
-    let arg = |i: usize| -> anyhow::Result<&str> {
-        args.get(i)
-            .map(String::as_str)
-            .ok_or_else(|| anyhow!("missing argument {i}; see the module doc for usage"))
-    };
-    let num = |i: usize| -> anyhow::Result<i64> {
-        arg(i)?
-            .parse()
-            .with_context(|| format!("argument {i} is not a number"))
-    };
+async fn http_command(command: &str, args: &Args) -> anyhow::Result<()> {
+    let arg = |i| args.arg(i);
+    let num = |i| args.num(i);
     let http = http_client();
     match command {
         "wait" => wait_until_up(&http, arg(1)?).await,
@@ -125,7 +128,15 @@ async fn http_command(command: &str, args: &[String]) -> anyhow::Result<()> {
             two_factor_accounts(&http, arg(1)?, num(2)? as usize, arg(3)?).await
         }
         "two-factor-round" => {
-            two_factor_round(&http, arg(1)?, arg(2)?, arg(3)?, num(4)? as usize, num(5)?).await
+            two_factor_round(
+                &http,
+                arg(1)?,
+                arg(2)?,
+                arg(3)?,
+                num(4)? as usize,
+                num(5)? as i64,
+            )
+            .await
         }
         other => bail!("unknown command {other:?}; see the module doc for usage"),
     }
