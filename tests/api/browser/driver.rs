@@ -321,8 +321,12 @@ impl Browser {
         async move {
             let mut last = String::new();
             for _ in 0..POLL_ATTEMPTS {
-                if let Some(element) = self.try_find(css).await {
-                    last = self.text_of(&element).await;
+                // The element may belong to a page being replaced (a stale element): then the
+                // next round finds the new page's.
+                if let Some(element) = self.try_find(css).await
+                    && let Some(read) = self.try_text_of(&element).await
+                {
+                    last = read;
                     if last == text {
                         return;
                     }
@@ -464,10 +468,26 @@ impl Browser {
             .to_owned()
     }
 
-    /// The rendered text of the first element matching `css`.
+    /// An element's rendered text, or `None` if the element is gone (its page was replaced).
+    async fn try_text_of(&self, element: &Element) -> Option<String> {
+        let url = format!("{}/element/{}/text", self.session, element.0);
+        let value = self.try_command("GET", &url, Value::Null).await.ok()?;
+        Some(value.as_str().unwrap_or_default().to_owned())
+    }
+
+    /// The rendered text of the first element matching `css`, found again if the page was
+    /// being replaced when it was first found.
     pub async fn text(&self, css: &str) -> String {
-        let element = self.find(css).await;
-        self.text_of(&element).await
+        for _ in 0..POLL_ATTEMPTS {
+            if let Some(text) = self.try_text_of(&self.find(css).await).await {
+                return text;
+            }
+            actix_rt::time::sleep(POLL).await;
+        }
+        panic!(
+            "the text of {css:?} could not be read on {}",
+            self.path().await
+        );
     }
 
     /// The whole page's rendered text.
