@@ -37,8 +37,17 @@ impl TestApp {
 
     /// A second app process on the same data directory: a restart, or another instance.
     pub async fn spawn_again(&self) -> Self {
+        self.spawn_again_with(|_| {}).await
+    }
+
+    /// A second app on the same data directory and database, its configuration adjusted.
+    pub async fn spawn_again_with(&self, adjust: impl FnOnce(&mut Config)) -> Self {
         let config = self.config.clone();
-        Self::spawn_in(self.dir.clone(), move |c| *c = config).await
+        Self::spawn_in(self.dir.clone(), move |c| {
+            *c = config;
+            adjust(c);
+        })
+        .await
     }
 
     async fn spawn_in(dir: Arc<tempfile::TempDir>, adjust: impl FnOnce(&mut Config)) -> Self {
