@@ -73,6 +73,7 @@ async fn regenerated_recovery_codes_replace_the_old_ones_and_can_be_copied_and_d
 
     assert_eq!(copy(&browser).await, as_text(&new_codes));
     browser.click_on("Download (.txt)").await;
+    wait_for_status(&browser, "Downloaded twofold-recovery-codes.txt.").await;
     assert_eq!(
         browser.downloaded("twofold-recovery-codes.txt").await,
         as_text(&new_codes)
