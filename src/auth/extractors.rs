@@ -53,9 +53,10 @@ pub struct SessionPerson {
 #[derive(Clone)]
 struct Checked(Option<Box<SessionPerson>>);
 
-/// The signed-in person of this request and their organization, if the session names one
-/// whose session epoch still matches and who is not deactivated. A session that no longer
-/// holds is purged. Asks the database at most once per request.
+/// The signed-in person of this request, their organization and their count of unused
+/// recovery codes, if the session names one whose session epoch still matches and who is not
+/// deactivated. A session that no longer holds is purged. Asks the database at most once per
+/// request.
 pub async fn signed_in_person(req: &HttpRequest) -> Result<Option<SessionPerson>, AppError> {
     if let Some(Checked(found)) = req.extensions().get::<Checked>() {
         return Ok(found.clone().map(|b| *b));
