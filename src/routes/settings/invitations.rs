@@ -11,6 +11,7 @@ use crate::auth::csrf::CsrfForm;
 use crate::auth::extractors::{Admin, SignedIn};
 use crate::auth::session::FlashKind;
 use crate::auth::tokens;
+use crate::db::DbConn;
 use crate::db::models::{Invitation, NewInvitation, User};
 use crate::domain::{Email, PersonName, Role};
 use crate::error::AppError;
@@ -201,6 +202,42 @@ fn no_longer_open(invitation: &Invitation) -> AppError {
     ))
 }
 
+/// Applies `change` to an invitation that is still open (it answers whether it changed the
+/// row) and records `event` about it in the same transaction; an invitation accepted or
+/// revoked meanwhile is refused and nothing is recorded.
+async fn change_open_invitation(
+    req: &HttpRequest,
+    admin: &Admin,
+    state: &AppState,
+    invitation: &Invitation,
+    event: &'static str,
+    change: impl FnOnce(&mut DbConn, i64) -> diesel::QueryResult<bool> + Send + 'static,
+) -> Result<(), AppError> {
+    let origin = Origin::of(req);
+    let (organization_id, actor_id, id) = (admin.organization.id, admin.user.id, invitation.id);
+    let detail = format!("{} (#{id})", invitation.email);
+    let now = crate::now_unix();
+    let changed = crate::db::run(&state.pool, move |c| {
+        crate::db::write_transaction(c, |c| {
+            let changed = change(c, id)?;
+            if changed {
+                origin.record(
+                    c,
+                    Entry::by(organization_id, actor_id, None, event).detail(&detail),
+                    now,
+                )?;
+            }
+            Ok(changed)
+        })
+    })
+    .await?;
+    if changed {
+        Ok(())
+    } else {
+        Err(no_longer_open(invitation))
+    }
+}
+
 pub async fn post_resend(
     req: HttpRequest,
     admin: Admin,
@@ -219,28 +256,16 @@ pub async fn post_resend(
     let token_hash = tokens::hash(&token);
     let now = crate::now_unix();
     let expires_at = now + INVITATION_TTL_SECS;
-    let origin = Origin::of(&req);
-    let (organization_id, actor_id, id) = (admin.organization.id, admin.user.id, invitation.id);
-    let detail = format!("{} (#{id})", invitation.email);
-    let renewed = crate::db::run(&state.pool, move |c| {
-        crate::db::write_transaction(c, |c| {
-            // A new token: the link of the earlier email stops working.
-            let renewed = Invitation::renew(c, id, &token_hash, expires_at)?;
-            if renewed {
-                origin.record(
-                    c,
-                    Entry::by(organization_id, actor_id, None, event::INVITATION_RESENT)
-                        .detail(&detail),
-                    now,
-                )?;
-            }
-            Ok(renewed)
-        })
-    })
+    // A new token: the link of the earlier email stops working.
+    change_open_invitation(
+        &req,
+        &admin,
+        &state,
+        &invitation,
+        event::INVITATION_RESENT,
+        move |c, id| Invitation::renew(c, id, &token_hash, expires_at),
+    )
     .await?;
-    if !renewed {
-        return Err(no_longer_open(&invitation));
-    }
     let message = invitation_email(
         &state,
         &admin,
@@ -261,27 +286,15 @@ pub async fn post_revoke(
 ) -> Result<HttpResponse, AppError> {
     let invitation = invitation(&state, &admin, path.into_inner()).await?;
     let now = crate::now_unix();
-    let origin = Origin::of(&req);
-    let (organization_id, actor_id, id) = (admin.organization.id, admin.user.id, invitation.id);
-    let detail = format!("{} (#{id})", invitation.email);
-    let revoked = crate::db::run(&state.pool, move |c| {
-        crate::db::write_transaction(c, |c| {
-            let revoked = Invitation::revoke(c, id, now)?;
-            if revoked {
-                origin.record(
-                    c,
-                    Entry::by(organization_id, actor_id, None, event::INVITATION_REVOKED)
-                        .detail(&detail),
-                    now,
-                )?;
-            }
-            Ok(revoked)
-        })
-    })
+    change_open_invitation(
+        &req,
+        &admin,
+        &state,
+        &invitation,
+        event::INVITATION_REVOKED,
+        move |c, id| Invitation::revoke(c, id, now),
+    )
     .await?;
-    if !revoked {
-        return Err(no_longer_open(&invitation));
-    }
     admin.session.flash(
         FlashKind::Success,
         format!(
