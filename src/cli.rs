@@ -9,9 +9,9 @@
 //! ```
 //!
 //! Commands read the same configuration as the server (the environment and `.env`), apply
-//! pending migrations, and work on the database directly, so they also serve while the
-//! server is down. Arguments are parsed by hand: five commands do not justify a parser
-//! crate's build time.
+//! pending migrations, and call the same operations (`crate::ops`) as the pages, on the
+//! database directly, so they also serve while the server is down. Arguments are parsed by
+//! hand: five commands do not justify a parser crate's build time.
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -19,14 +19,15 @@ use std::io::BufRead;
 
 use anyhow::{Context, anyhow, bail};
 
-use crate::audit::{Entry, Origin, event};
+use crate::audit::Origin;
 use crate::config::Config;
-use crate::db::models::{NewOrganization, NewUser, Organization, StoredRecoveryCode, User};
-use crate::db::{self, DbConn, DbPool};
-use crate::domain::{Email, OrganizationName, Password, PersonName, Role};
-use crate::email::Mailer;
+use crate::db::{self, DbPool};
+use crate::domain::{Email, OrganizationName, Password, PersonName};
 use crate::error::AppError;
-use crate::notify::{self, Alert};
+use crate::ops::account::{self, NewOrganizationRequest, SignUp};
+use crate::ops::two_factor::{self, Reset};
+use crate::ops::{organization, people};
+use crate::state::AppState;
 
 /// The usage text of `twofold help`.
 pub const USAGE: &str = "\
@@ -175,19 +176,14 @@ impl Command {
     }
 }
 
-/// Where the command line's actions come from, as the audit log shows it.
-fn origin(command: &str) -> Origin {
-    Origin {
-        address: "command line".into(),
-        user_agent: format!("twofold {command}"),
-    }
-}
-
-fn connect(config: &Config) -> anyhow::Result<DbConn> {
+/// The application's state for one command: a one-connection pool (migrations applied),
+/// the keys, the bcrypt threads and the mailer, exactly as the server builds them.
+fn connect(config: &Config) -> anyhow::Result<AppState> {
     let pool = DbPool::build(&config.database_url, 1)?;
     let mut conn = pool.get()?;
     db::run_migrations(&mut conn)?;
-    Ok(conn)
+    drop(conn);
+    AppState::new(config.clone(), pool)
 }
 
 fn app_error(e: AppError) -> anyhow::Error {
@@ -197,8 +193,13 @@ fn app_error(e: AppError) -> anyhow::Error {
     }
 }
 
-/// Runs a command other than `serve`, printing its result to standard output.
+/// Runs a command other than `serve`, printing its result to standard output. The
+/// operations are the server's own, run to completion on a runtime of their own.
 pub fn run(command: Command, config: &Config) -> anyhow::Result<()> {
+    actix_web::rt::System::new().block_on(run_command(command, config))
+}
+
+async fn run_command(command: Command, config: &Config) -> anyhow::Result<()> {
     match command {
         Command::Serve => bail!("`serve` is not an operator command"),
         Command::Help => {
@@ -216,71 +217,59 @@ pub fn run(command: Command, config: &Config) -> anyhow::Result<()> {
                 .read_line(&mut line)
                 .context("reading the password from standard input")?;
             let password = line.trim_end_matches(['\n', '\r']).to_owned();
-            org_create(config, &name, &owner_name, &owner_email, password)
+            org_create(config, &name, &owner_name, &owner_email, password).await
         }
-        Command::OrgList => org_list(config),
-        Command::UserList { organization } => user_list(config, &organization),
-        Command::ResetTwoFactor { email } => reset_two_factor(config, &email),
+        Command::OrgList => org_list(config).await,
+        Command::UserList { organization } => user_list(config, organization).await,
+        Command::ResetTwoFactor { email } => reset_two_factor(config, &email).await,
     }
 }
 
-fn org_create(
+async fn org_create(
     config: &Config,
     name: &str,
     owner_name: &str,
     owner_email: &str,
     password: String,
 ) -> anyhow::Result<()> {
-    let name = OrganizationName::parse(name).map_err(|e| anyhow!("--name: {e}"))?;
+    let organization = OrganizationName::parse(name).map_err(|e| anyhow!("--name: {e}"))?;
     let owner_name = PersonName::parse(owner_name).map_err(|e| anyhow!("--owner-name: {e}"))?;
     let email = Email::parse(owner_email).map_err(|e| anyhow!("--owner-email: {e}"))?;
     let password = Password::parse(password).map_err(|e| anyhow!("the password: {e}"))?;
-    let password_hash = bcrypt::non_truncating_hash(password.expose(), config.bcrypt_cost)
-        .context("hashing the password")?;
-    let mut conn = connect(config)?;
-    let now = crate::now_unix();
-    let origin = origin("org create");
-    let created = db::write_transaction(&mut conn, |c| {
-        if User::email_taken(c, email.as_str())? {
-            return Ok(None);
-        }
-        let organization_id = NewOrganization {
-            name: name.as_str(),
-            created_at: now,
-        }
-        .insert(c)?;
-        let user_id = NewUser {
-            organization_id,
-            email: email.as_str(),
-            name: owner_name.as_str(),
-            password_hash: &password_hash,
-            role: Role::Owner.as_str(),
-            created_at: now,
-        }
-        .insert(c)?;
-        origin.record(
-            c,
-            Entry::own(organization_id, user_id, event::ORGANIZATION_CREATED).detail(name.as_str()),
-            now,
-        )?;
-        Ok(Some((organization_id, user_id)))
-    })
-    .map_err(app_error)?;
-    let Some((organization_id, user_id)) = created else {
-        bail!("someone with the email {email} already has an account");
+    let app = connect(config)?;
+    let (organization_text, owner_text, email_text) = (
+        organization.as_str().to_owned(),
+        owner_name.as_str().to_owned(),
+        email.as_str().to_owned(),
+    );
+    let request = NewOrganizationRequest {
+        organization,
+        owner_name,
+        email,
+        password,
+        signs_in: false,
+    };
+    let created = account::sign_up(&app, request, Origin::command_line("org create"))
+        .await
+        .map_err(app_error)?;
+    let SignUp::Created {
+        organization_id,
+        user_id,
+    } = created
+    else {
+        bail!("someone with the email {email_text} already has an account");
     };
     println!(
-        "Created organization #{organization_id} \"{}\" with its owner {} <{email}> (#{user_id}).",
-        name.as_str(),
-        owner_name.as_str()
+        "Created organization #{organization_id} \"{organization_text}\" with its owner \
+         {owner_text} <{email_text}> (#{user_id})."
     );
     println!("They can sign in at {}/login", config.public_url);
     Ok(())
 }
 
-fn org_list(config: &Config) -> anyhow::Result<()> {
-    let mut conn = connect(config)?;
-    let organizations = Organization::all(&mut conn)?;
+async fn org_list(config: &Config) -> anyhow::Result<()> {
+    let app = connect(config)?;
+    let organizations = organization::all(&app).await.map_err(app_error)?;
     println!(
         "{:>6}  {:>8}  {:>8}  {:<8}  NAME",
         "ID", "PEOPLE", "2FA", "ENFORCED"
@@ -298,17 +287,14 @@ fn org_list(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The organization an operator named by id or by exact name.
-fn find_organization(conn: &mut DbConn, named: &str) -> anyhow::Result<Organization> {
-    if let Ok(id) = named.parse::<i64>()
-        && let Some(organization) = Organization::find(conn, id)?
-    {
-        return Ok(organization);
-    }
-    let mut found = Organization::find_by_name(conn, named)?;
-    match found.len() {
+async fn user_list(config: &Config, named: String) -> anyhow::Result<()> {
+    let app = connect(config)?;
+    let mut found = organization::named(&app, named.clone())
+        .await
+        .map_err(app_error)?;
+    let organization = match found.len() {
         0 => bail!("no organization has the id or name `{named}` (see `twofold org list`)"),
-        1 => Ok(found.remove(0)),
+        1 => found.remove(0),
         _ => bail!(
             "several organizations are named `{named}`: use one of the ids {}",
             found
@@ -317,13 +303,10 @@ fn find_organization(conn: &mut DbConn, named: &str) -> anyhow::Result<Organizat
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-    }
-}
-
-fn user_list(config: &Config, named: &str) -> anyhow::Result<()> {
-    let mut conn = connect(config)?;
-    let organization = find_organization(&mut conn, named)?;
-    let people = User::all_in_organization(&mut conn, organization.id)?;
+    };
+    let everyone = people::everyone(&app, organization.id)
+        .await
+        .map_err(app_error)?;
     println!(
         "{} (#{}): {} of {} people have 2FA on",
         organization.name,
@@ -335,11 +318,11 @@ fn user_list(config: &Config, named: &str) -> anyhow::Result<()> {
         "{:>6}  {:<6}  {:<8}  {:<8}  {:<20}  {:<30}  NAME",
         "ID", "ROLE", "2FA", "STATUS", "LAST SIGN-IN", "EMAIL"
     );
-    for u in people {
+    for u in everyone {
         println!(
             "{:>6}  {:<6}  {:<8}  {:<8}  {:<20}  {:<30}  {}",
             u.id,
-            u.role().as_str(),
+            u.role.as_str(),
             if u.has_two_factor() {
                 "enabled"
             } else {
@@ -351,7 +334,7 @@ fn user_list(config: &Config, named: &str) -> anyhow::Result<()> {
                 "active"
             },
             u.last_sign_in_at
-                .map(crate::routes::format_time)
+                .map(crate::format::time)
                 .unwrap_or_else(|| "never".into()),
             u.email,
             u.name
@@ -360,47 +343,38 @@ fn user_list(config: &Config, named: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn reset_two_factor(config: &Config, email: &str) -> anyhow::Result<()> {
+async fn reset_two_factor(config: &Config, email: &str) -> anyhow::Result<()> {
     let email = Email::parse(email).map_err(|e| anyhow!("--email: {e}"))?;
-    let mailer = Mailer::from_config(config)?;
-    let mut conn = connect(config)?;
-    let user = User::find_by_email(&mut conn, email.as_str())?
-        .ok_or_else(|| anyhow!("no one has the email {email}"))?;
-    if !user.has_two_factor() {
-        println!("{email} has no two-factor authentication: nothing to reset.");
-        return Ok(());
-    }
-    let now = crate::now_unix();
-    let origin = origin("user reset-2fa");
-    let public_url = config.public_url.clone();
-    let alert = db::write_transaction(&mut conn, |c| {
-        // Turning 2FA off also bumps the session epoch: every session of theirs ends.
-        User::disable_totp(c, user.id)?;
-        StoredRecoveryCode::delete_all(c, user.id)?;
-        origin.record(
-            c,
-            Entry::about(user.organization_id, user.id, event::TWO_FACTOR_RESET)
-                .detail("by an operator on the command line"),
-            now,
-        )?;
-        notify::security_alert(c, &public_url, &user, &Alert::TwoFactorReset, &origin, now)
-    })
-    .map_err(app_error)?;
-    if let Err(e) = mailer.send_blocking(&alert) {
-        eprintln!("warning: the email to {email} could not be sent: {e:#}");
-    }
-    let enforced =
-        Organization::find(&mut conn, user.organization_id)?.is_some_and(|o| o.enforce_two_factor);
-    println!(
-        "Two-factor authentication is off for {} <{email}>: their recovery codes are deleted \
-         and every session of theirs has ended. They sign in with their password{}.",
-        user.name,
-        if enforced {
-            ", and their organization requires them to set up 2FA again at once"
-        } else {
-            ""
+    let app = connect(config)?;
+    let shown = email.as_str().to_owned();
+    match two_factor::reset_two_factor(&app, email, Origin::command_line("user reset-2fa"))
+        .await
+        .map_err(app_error)?
+    {
+        Reset::NoSuchPerson => bail!("no one has the email {shown}"),
+        Reset::NoTwoFactor => {
+            println!("{shown} has no two-factor authentication: nothing to reset.");
         }
-    );
+        Reset::Done {
+            name,
+            enforced,
+            email_error,
+        } => {
+            if let Some(e) = email_error {
+                eprintln!("warning: the email to {shown} could not be sent: {e}");
+            }
+            println!(
+                "Two-factor authentication is off for {name} <{shown}>: their recovery codes \
+                 are deleted and every session of theirs has ended. They sign in with their \
+                 password{}.",
+                if enforced {
+                    ", and their organization requires them to set up 2FA again at once"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
     Ok(())
 }
 

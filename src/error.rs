@@ -118,7 +118,7 @@ impl ResponseError for AppError {
             Self::TooManyAttempts(secs) => {
                 retry_message = format!(
                     "Too many failed attempts. Try again in {}.",
-                    crate::routes::format_wait(*secs)
+                    crate::format::wait(*secs)
                 );
                 ("Too many attempts", retry_message.as_str())
             }

@@ -8,11 +8,16 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;
-pub mod email;
 pub mod error;
+pub mod format;
+pub mod http;
+pub mod mail;
 pub mod notify;
+pub mod ops;
+pub mod policy;
 pub mod routes;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
 
 /// The current time as Unix seconds: the one clock the request handlers read.

@@ -5,13 +5,14 @@
 
 use askama::Template;
 
-use crate::audit::{Origin, event};
+use crate::audit::Origin;
 use crate::auth::tokens;
 use crate::db::DbConn;
 use crate::db::models::{NewAlertToken, User};
-use crate::email::Email;
+use crate::domain::Event;
 use crate::error::AppError;
-use crate::routes::format_time;
+use crate::format;
+use crate::mail::Mail;
 
 /// How long a "this wasn't me" link works.
 pub const ALERT_LINK_TTL_SECS: i64 = 14 * 24 * 60 * 60;
@@ -36,14 +37,14 @@ pub enum Alert {
 
 impl Alert {
     /// The audit event the alert reports.
-    fn event(&self) -> &'static str {
+    fn event(&self) -> Event {
         match self {
-            Self::TwoFactorEnabled => event::TWO_FACTOR_ENABLED,
-            Self::TwoFactorMoved => event::TWO_FACTOR_MOVED,
-            Self::TwoFactorDisabled => event::TWO_FACTOR_DISABLED,
-            Self::TwoFactorReset => event::TWO_FACTOR_RESET,
-            Self::RecoveryCodeUsed { .. } => event::RECOVERY_CODE_USED,
-            Self::CodesIssued { .. } => event::RECOVERY_CODES_ISSUED,
+            Self::TwoFactorEnabled => Event::TwoFactorEnabled,
+            Self::TwoFactorMoved => Event::TwoFactorMoved,
+            Self::TwoFactorDisabled => Event::TwoFactorDisabled,
+            Self::TwoFactorReset => Event::TwoFactorReset,
+            Self::RecoveryCodeUsed { .. } => Event::RecoveryCodeUsed,
+            Self::CodesIssued { .. } => Event::RecoveryCodesIssued,
         }
     }
 
@@ -106,7 +107,7 @@ pub fn security_alert(
     alert: &Alert,
     origin: &Origin,
     now: i64,
-) -> Result<Email, AppError> {
+) -> Result<Mail, AppError> {
     let token = tokens::generate();
     NewAlertToken {
         user_id: user.id,
@@ -125,13 +126,13 @@ pub fn security_alert(
         what: alert.what(),
         codes,
         sign_in_link: format!("{public_url}/login"),
-        when: format_time(now),
+        when: format::time(now),
         address: &origin.address,
         browser: &origin.user_agent,
         not_me_link: format!("{public_url}/account/not-me/{token}"),
     }
     .render()?;
-    Ok(Email {
+    Ok(Mail {
         to_name: user.name.clone(),
         to_address: user.email.clone(),
         subject: alert.subject().into(),
@@ -163,17 +164,17 @@ pub struct InvitationEmail<'a> {
 }
 
 /// The invitation email with its link.
-pub fn invitation(invitation: &InvitationEmail<'_>) -> Result<Email, AppError> {
+pub fn invitation(invitation: &InvitationEmail<'_>) -> Result<Mail, AppError> {
     let body = InvitationText {
         name: invitation.name,
         inviter: invitation.inviter,
         organization: invitation.organization,
         role: invitation.role,
         link: format!("{}/invitations/{}", invitation.public_url, invitation.token),
-        expires: format_time(invitation.expires_at),
+        expires: format::time(invitation.expires_at),
     }
     .render()?;
-    Ok(Email {
+    Ok(Mail {
         to_name: invitation.name.to_owned(),
         to_address: invitation.email.to_owned(),
         subject: format!("Join {} on Twofold", invitation.organization),
@@ -195,14 +196,14 @@ pub fn two_factor_required(
     name: &str,
     email: &str,
     organization: &str,
-) -> Result<Email, AppError> {
+) -> Result<Mail, AppError> {
     let body = TwoFactorRequiredText {
         name,
         organization,
         sign_in_link: format!("{public_url}/login"),
     }
     .render()?;
-    Ok(Email {
+    Ok(Mail {
         to_name: name.to_owned(),
         to_address: email.to_owned(),
         subject: format!("{organization} now requires two-factor authentication"),

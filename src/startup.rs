@@ -12,22 +12,11 @@ use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
 
 use crate::auth::csrf::MAX_FORM_BYTES;
-use crate::auth::keys::Keys;
-use crate::auth::password::Hasher;
 use crate::config::Config;
 use crate::db::{self, DbPool};
-use crate::email::Mailer;
 use crate::error::AppError;
 use crate::routes;
-
-/// What every handler can reach.
-pub struct AppState {
-    pub pool: DbPool,
-    pub keys: Keys,
-    pub hasher: Hasher,
-    pub config: Config,
-    pub mailer: Mailer,
-}
+use crate::state::AppState;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "twofold_session";
@@ -89,16 +78,8 @@ impl Application {
 
         let listener = TcpListener::bind(&config.bind)?;
         let address = listener.local_addr()?;
-        let keys = Keys::derive(&config.secret_key);
         let secure = config.secure_cookies();
-        let mailer = Mailer::from_config(&config)?;
-        let state = web::Data::new(AppState {
-            pool,
-            hasher: Hasher::new(config.bcrypt_cost),
-            keys,
-            config,
-            mailer,
-        });
+        let state = web::Data::new(AppState::new(config, pool)?);
 
         let server = HttpServer::new(move || {
             let sessions = SessionMiddleware::builder(

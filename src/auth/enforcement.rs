@@ -15,7 +15,7 @@ use actix_web::http::Method;
 use actix_web::middleware::Next;
 
 use crate::auth::extractors::{must_set_up_two_factor, signed_in_person};
-use crate::routes::see_other;
+use crate::http::see_other;
 
 /// Where a person who must turn on 2FA is sent.
 pub const SETUP_PATH: &str = "/settings/security/two-factor/setup";

@@ -17,7 +17,7 @@ use crate::auth::session::TypedSession;
 use crate::db::models::{Organization, User};
 use crate::domain::Role;
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// A signed-in person, their organization and their session.
 pub struct SignedIn {
@@ -150,7 +150,7 @@ impl Deref for Owner {
 /// A signed-in person with at least `role`, or 403.
 async fn with_role(req: HttpRequest, role: Role, refusal: &str) -> Result<SignedIn, AppError> {
     let signed_in = SignedIn::from_request(&req, &mut Payload::None).await?;
-    if signed_in.user.role() >= role {
+    if signed_in.user.role >= role {
         Ok(signed_in)
     } else {
         Err(AppError::Forbidden(refusal.to_owned()))

@@ -7,7 +7,6 @@ pub mod extractors;
 pub mod keys;
 pub mod password;
 pub mod qr;
-pub mod reauth;
 pub mod recovery;
 pub mod sealed;
 pub mod session;

@@ -11,6 +11,7 @@
 
 pub mod models;
 pub mod schema;
+pub mod types;
 
 use std::time::Duration;
 
@@ -136,6 +137,32 @@ where
         f(&mut conn)
     })
     .await?
+}
+
+/// Whether the database answers a query: reads one row of a real table (not a bare
+/// `SELECT 1`, which SQLite answers without opening its file), so a missing or broken
+/// database fails.
+pub async fn answers(pool: &DbPool) -> Result<(), AppError> {
+    use diesel::prelude::*;
+    run(pool, |conn| {
+        crate::db_run!(conn => schema::organizations::table
+            .select(schema::organizations::id)
+            .limit(1)
+            .load::<i64>(conn)
+            .map(|_| ())
+            .map_err(AppError::from))
+    })
+    .await
+}
+
+/// Runs `f` in a [`write_transaction`] on the blocking thread pool: how an operation makes a
+/// change that is all or nothing.
+pub async fn write<T, F>(pool: &DbPool, f: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    run(pool, move |c| write_transaction(c, f)).await
 }
 
 /// Runs `f` in a transaction that holds the write lock from its start. On SQLite that is

@@ -1,5 +1,9 @@
-/// A person's role in their organization, in increasing order of power.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// A person's role in their organization, in increasing order of power. Stored as the text
+/// of [`Role::as_str`] (the database's own CHECK constraint lists the same three names).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, diesel::AsExpression, diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum Role {
     Member,
     Admin,

@@ -29,7 +29,7 @@ pub async fn get_home(signed_in: SignedIn) -> Result<HttpResponse, AppError> {
         name: signed_in.user.name.clone(),
         email: signed_in.user.email.clone(),
         organization: signed_in.organization.name.clone(),
-        role: signed_in.user.role().label(),
+        role: signed_in.user.role.label(),
         two_factor_on: signed_in.user.has_two_factor(),
         via_recovery: signed_in.session.signed_in_with_recovery_code(),
         codes_left,

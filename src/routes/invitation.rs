@@ -2,19 +2,19 @@
 //! name), joins the organization, then signs in as usual. The link works once, for 7 days.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::audit::{Entry, Origin, event};
+use crate::audit::Origin;
 use crate::auth::csrf::CsrfForm;
 use crate::auth::session::{FlashKind, TypedSession};
-use crate::auth::tokens;
-use crate::db::models::{Invitation, NewUser, Organization, User};
-use crate::domain::{Password, PersonName, Role};
+use crate::domain::{Password, PersonName};
 use crate::error::AppError;
-use crate::routes::{Chrome, render, see_other};
-use crate::startup::AppState;
+use crate::http::see_other;
+use crate::ops::invitations::{self, Acceptance};
+use crate::routes::{Chrome, render};
+use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "account/invitation.html")]
@@ -52,23 +52,6 @@ fn invitation_unusable(
     render(&page, status)
 }
 
-/// The invitation of a token, with its organization, whatever its state.
-async fn find(
-    state: &AppState,
-    token: &str,
-) -> Result<Option<(Invitation, Organization)>, AppError> {
-    let Some(token_hash) = tokens::lookup_hash(token) else {
-        return Ok(None);
-    };
-    crate::db::run(&state.pool, move |c| {
-        let Some(invitation) = Invitation::find_by_token_hash(c, &token_hash)? else {
-            return Ok(None);
-        };
-        Ok(Organization::find(c, invitation.organization_id)?.map(|o| (invitation, o)))
-    })
-    .await
-}
-
 pub async fn get_invitation(
     session: TypedSession,
     state: web::Data<AppState>,
@@ -76,7 +59,7 @@ pub async fn get_invitation(
 ) -> Result<HttpResponse, AppError> {
     let token = path.into_inner();
     let now = crate::now_unix();
-    let Some((invitation, organization)) = find(&state, &token).await? else {
+    let Some((invitation, organization)) = invitations::find_by_token(&state, &token).await? else {
         return invitation_unusable(&session, StatusCode::NOT_FOUND);
     };
     if !invitation.is_usable(now) {
@@ -87,9 +70,7 @@ pub async fn get_invitation(
         token,
         organization: organization.name,
         email: invitation.email,
-        role: Role::parse(&invitation.role)
-            .unwrap_or(Role::Member)
-            .label(),
+        role: invitation.role.label(),
         name: invitation.name,
         name_error: None,
         password_error: None,
@@ -103,15 +84,8 @@ pub struct JoinForm {
     password: String,
 }
 
-/// What accepting found.
-enum Joined {
-    Yes,
-    LinkUnusable,
-    EmailTaken,
-}
-
 pub async fn post_invitation(
-    req: HttpRequest,
+    origin: Origin,
     session: TypedSession,
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -119,7 +93,7 @@ pub async fn post_invitation(
 ) -> Result<HttpResponse, AppError> {
     let token = path.into_inner();
     let now = crate::now_unix();
-    let Some((invitation, organization)) = find(&state, &token).await? else {
+    let Some((invitation, organization)) = invitations::find_by_token(&state, &token).await? else {
         return invitation_unusable(&session, StatusCode::NOT_FOUND);
     };
     if !invitation.is_usable(now) {
@@ -135,9 +109,7 @@ pub async fn post_invitation(
                 token,
                 organization: organization.name,
                 email: invitation.email,
-                role: Role::parse(&invitation.role)
-                    .unwrap_or(Role::Member)
-                    .label(),
+                role: invitation.role.label(),
                 name: form.name.clone(),
                 name_error: name.err(),
                 password_error: password.err().map(|e| e.to_string()),
@@ -145,51 +117,13 @@ pub async fn post_invitation(
             return render(&page, StatusCode::UNPROCESSABLE_ENTITY);
         }
     };
-    let password_hash = state.hasher.hash(password).await?;
-    let origin = Origin::of(&req);
-    let now = crate::now_unix();
-    let role = Role::parse(&invitation.role).unwrap_or(Role::Member);
-    let accepted = invitation.clone();
-    let joined = crate::db::run(&state.pool, move |c| {
-        crate::db::write_transaction(c, |c| {
-            // Checked first, so that the link stays usable if the person's email is taken.
-            if User::email_taken(c, &accepted.email)? {
-                return Ok(Joined::EmailTaken);
-            }
-            // The conditional update decides: of two uses of one link, one joins.
-            if !Invitation::accept(c, accepted.id, now)? {
-                return Ok(Joined::LinkUnusable);
-            }
-            let user_id = NewUser {
-                organization_id: accepted.organization_id,
-                email: &accepted.email,
-                name: name.as_str(),
-                password_hash: &password_hash,
-                role: role.as_str(),
-                created_at: now,
-            }
-            .insert(c)?;
-            origin.record(
-                c,
-                Entry::by(
-                    accepted.organization_id,
-                    user_id,
-                    Some(user_id),
-                    event::INVITATION_ACCEPTED,
-                )
-                .detail(&format!("as {} (#{})", role.as_str(), accepted.id)),
-                now,
-            )?;
-            Ok(Joined::Yes)
-        })
-    })
-    .await?;
+    let joined = invitations::accept(&state, &invitation, name, password, origin).await?;
     match joined {
-        Joined::LinkUnusable => invitation_unusable(&session, StatusCode::GONE),
-        Joined::EmailTaken => Err(AppError::Unprocessable(
+        Acceptance::LinkUnusable => invitation_unusable(&session, StatusCode::GONE),
+        Acceptance::EmailTaken => Err(AppError::Unprocessable(
             "Someone with this email already has an account: sign in instead.".into(),
         )),
-        Joined::Yes => {
+        Acceptance::Joined => {
             // Whoever was signed in in this browser is not the person who just joined.
             session.renew()?;
             session.flash(

@@ -2,22 +2,20 @@
 //! from the app or a recovery code) and `POST /logout`.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::audit::{Entry, Origin, event};
+use crate::audit::Origin;
 use crate::auth::csrf::CsrfForm;
+use crate::auth::enforcement;
 use crate::auth::session::{FlashKind, PendingTwoFactor, TypedSession};
-use crate::auth::two_factor::{self, CodeCheck};
-use crate::auth::{enforcement, sealed, throttle, totp};
-use crate::db::models::{EndedSession, Organization, StoredRecoveryCode, User};
 use crate::domain::{Email, OneTimeCode};
-use crate::email::Email as OutgoingEmail;
 use crate::error::AppError;
-use crate::notify::{self, Alert};
-use crate::routes::{Chrome, EmptyForm, render, see_other};
-use crate::startup::AppState;
+use crate::http::see_other;
+use crate::ops::sign_in::{self, PasswordStep, TwoFactorStep};
+use crate::routes::{Chrome, EmptyForm, render};
+use crate::state::AppState;
 
 #[derive(Deserialize)]
 pub struct LoginForm {
@@ -72,7 +70,7 @@ pub async fn get_login(
 }
 
 pub async fn post_login(
-    req: HttpRequest,
+    origin: Origin,
     session: TypedSession,
     state: web::Data<AppState>,
     CsrfForm(form): CsrfForm<LoginForm>,
@@ -93,96 +91,30 @@ pub async fn post_login(
             "Enter your password.".into(),
         );
     }
-
-    let origin = Origin::of(&req);
-    let now = crate::now_unix();
-    let limits = state.config.limits;
-    let address = origin.address.clone();
-    let user = crate::db::run(&state.pool, move |c| {
-        let user = User::find_by_email(c, email.as_str())?;
-        throttle::check(c, &address, user.as_ref(), now, &limits)?;
-        Ok(user)
-    })
-    .await?;
-    let hash = user.as_ref().map(|u| u.password_hash.clone());
-    let right = state.hasher.verify(form.password.clone(), hash).await?;
-    let user = match user {
-        Some(user) if right && user.deactivated_at.is_none() => user,
-        other => {
-            let failed = other.as_ref().map(|u| (u.id, u.organization_id));
-            // One transaction: the counted failure and its audit event commit together, so a
-            // crash between them cannot leave a failure counted against an account with no
-            // record of it in the audit log (or the other way round).
-            crate::db::run(&state.pool, move |c| {
-                crate::db::write_transaction(c, |c| {
-                    throttle::record_failure(
-                        c,
-                        &origin.address,
-                        failed.map(|f| f.0),
-                        now,
-                        &limits,
-                    )?;
-                    if let Some((user_id, organization_id)) = failed {
-                        origin.record(
-                            c,
-                            Entry::about(organization_id, user_id, event::SIGN_IN_FAILED)
-                                .detail("wrong password"),
-                            now,
-                        )?;
-                    }
-                    Ok(())
-                })
-            })
-            .await?;
-            return fail(StatusCode::UNAUTHORIZED, WRONG_CREDENTIALS.into());
+    match sign_in::password_step(&state, email, form.password.clone(), origin).await? {
+        PasswordStep::WrongCredentials => fail(StatusCode::UNAUTHORIZED, WRONG_CREDENTIALS.into()),
+        PasswordStep::SecondFactor(pending) => {
+            session.begin_two_factor(pending)?;
+            Ok(see_other("/login/two-factor"))
         }
-    };
-
-    if user.has_two_factor() {
-        // The failure count is not reset here: only a complete sign-in resets it, or a known
-        // password would buy unlimited guesses at the code.
-        session.begin_two_factor(PendingTwoFactor {
-            user_id: user.id,
-            epoch: user.session_epoch,
-            expires_at: now + state.config.two_factor_step_secs,
-        })?;
-        return Ok(see_other("/login/two-factor"));
-    }
-
-    let (user_id, organization_id) = (user.id, user.organization_id);
-    let app = state.clone();
-    // One transaction, like a failure's: the sign-in and its audit event commit together.
-    let must_set_up = crate::db::run(&state.pool, move |c| {
-        crate::db::write_transaction(c, |c| {
-            User::record_sign_in(c, user_id, now)?;
-            origin.record(
-                c,
-                Entry::own(organization_id, user_id, event::SIGN_IN).detail("password"),
-                now,
-            )?;
-            let enforced =
-                Organization::find(c, organization_id)?.is_some_and(|o| o.enforce_two_factor);
-            if enforced {
-                // Straight to the QR code: the setup is started here, as "Turn on 2FA" would.
-                let secret = totp::Secret::generate();
-                let sealed_secret = sealed::seal(&app.keys.totp_secret, user_id, secret.as_bytes());
-                User::start_totp_setup(c, user_id, &sealed_secret, now)?;
+        PasswordStep::SignedIn {
+            user_id,
+            epoch,
+            must_set_up,
+        } => {
+            session.sign_in(user_id, epoch, false)?;
+            if must_set_up {
+                // The enforcement middleware holds them there whatever they open next; this
+                // only saves a redirect.
+                session.flash(
+                    FlashKind::Warning,
+                    "Your organization requires two-factor authentication: set it up to continue.",
+                )?;
+                return Ok(see_other(enforcement::SETUP_PATH));
             }
-            Ok(enforced)
-        })
-    })
-    .await?;
-    session.sign_in(user.id, user.session_epoch, false)?;
-    if must_set_up {
-        // The enforcement middleware holds them there whatever they open next; this only
-        // saves a redirect.
-        session.flash(
-            FlashKind::Warning,
-            "Your organization requires two-factor authentication: set it up to continue.",
-        )?;
-        return Ok(see_other(enforcement::SETUP_PATH));
+            Ok(see_other("/"))
+        }
     }
-    Ok(see_other("/"))
 }
 
 #[derive(Deserialize)]
@@ -234,113 +166,13 @@ pub async fn get_two_factor(session: TypedSession) -> Result<HttpResponse, AppEr
     render(&page, StatusCode::OK)
 }
 
-/// What the two-factor step found.
-enum TwoFactorOutcome {
-    SignedIn {
-        user_id: i64,
-        epoch: i64,
-        via_recovery: bool,
-        codes_left: i64,
-        /// The security email about the recovery code used, if one was.
-        alert: Option<OutgoingEmail>,
-    },
-    Refused(CodeCheck),
-    Expired,
-}
-
-/// The two-factor step's reads and writes, run in one write transaction.
-fn two_factor_step(
-    c: &mut crate::db::DbConn,
-    app: &AppState,
-    origin: &Origin,
-    pending: PendingTwoFactor,
-    code: &OneTimeCode,
-    now: i64,
-    limits: &crate::config::Limits,
-) -> Result<TwoFactorOutcome, AppError> {
-    let user = match User::find(c, pending.user_id)? {
-        Some(u)
-            if u.session_epoch == pending.epoch
-                && u.deactivated_at.is_none()
-                && u.has_two_factor() =>
-        {
-            u
-        }
-        _ => return Ok(TwoFactorOutcome::Expired),
-    };
-    throttle::check(c, &origin.address, Some(&user), now, limits)?;
-    let (check, via_recovery) = match code {
-        OneTimeCode::Totp(code) => (
-            two_factor::check_totp(c, &app.keys, &user, code, now)?,
-            false,
-        ),
-        OneTimeCode::Recovery(code) => (
-            two_factor::check_recovery_code(c, &app.keys, user.id, code, now)?,
-            true,
-        ),
-    };
-    if check != CodeCheck::Accepted {
-        throttle::record_failure(c, &origin.address, Some(user.id), now, limits)?;
-        origin.record(
-            c,
-            Entry::about(user.organization_id, user.id, event::SIGN_IN_FAILED).detail(
-                if via_recovery {
-                    "wrong recovery code"
-                } else {
-                    "wrong code"
-                },
-            ),
-            now,
-        )?;
-        return Ok(TwoFactorOutcome::Refused(check));
-    }
-    User::record_sign_in(c, user.id, now)?;
-    if via_recovery {
-        origin.record(
-            c,
-            Entry::own(user.organization_id, user.id, event::RECOVERY_CODE_USED),
-            now,
-        )?;
-    }
-    origin.record(
-        c,
-        Entry::own(user.organization_id, user.id, event::SIGN_IN).detail(if via_recovery {
-            "recovery code"
-        } else {
-            "authenticator app"
-        }),
-        now,
-    )?;
-    let codes_left = StoredRecoveryCode::count_unused(c, user.id)?;
-    let alert = if via_recovery {
-        Some(notify::security_alert(
-            c,
-            &app.config.public_url,
-            &user,
-            &Alert::RecoveryCodeUsed { left: codes_left },
-            origin,
-            now,
-        )?)
-    } else {
-        None
-    };
-    Ok(TwoFactorOutcome::SignedIn {
-        user_id: user.id,
-        epoch: user.session_epoch,
-        via_recovery,
-        codes_left,
-        alert,
-    })
-}
-
 pub async fn post_two_factor(
-    req: HttpRequest,
+    origin: Origin,
     session: TypedSession,
     state: web::Data<AppState>,
     CsrfForm(form): CsrfForm<TwoFactorForm>,
 ) -> Result<HttpResponse, AppError> {
-    let now = crate::now_unix();
-    let Some(pending) = live_pending(&session, now) else {
+    let Some(pending) = live_pending(&session, crate::now_unix()) else {
         return sign_in_expired(&session);
     };
     let refuse = |status: StatusCode, message: String| -> Result<HttpResponse, AppError> {
@@ -354,32 +186,15 @@ pub async fn post_two_factor(
         Ok(code) => code,
         Err(message) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, message),
     };
-
-    let origin = Origin::of(&req);
-    let limits = state.config.limits;
-    let app = state.clone();
-    // One transaction: a spent code (or time step), its sign-in and its audit events commit
-    // together or not at all, so a crash between them cannot leave a code used unrecorded.
-    let outcome = crate::db::run(&state.pool, move |c| {
-        crate::db::write_transaction(c, |c| {
-            two_factor_step(c, &app, &origin, pending, &code, now, &limits)
-        })
-    })
-    .await?;
-
-    match outcome {
-        TwoFactorOutcome::Expired => sign_in_expired(&session),
-        TwoFactorOutcome::Refused(check) => refuse(StatusCode::UNAUTHORIZED, check.message()),
-        TwoFactorOutcome::SignedIn {
+    match sign_in::two_factor_step(&state, pending, code, origin).await? {
+        TwoFactorStep::Expired => sign_in_expired(&session),
+        TwoFactorStep::Refused(check) => refuse(StatusCode::UNAUTHORIZED, check.message()),
+        TwoFactorStep::SignedIn {
             user_id,
             epoch,
             via_recovery,
             codes_left,
-            alert,
         } => {
-            if let Some(email) = alert {
-                state.mailer.send_or_log(vec![email]).await;
-            }
             session.sign_in(user_id, epoch, via_recovery)?;
             if via_recovery {
                 session.flash(
@@ -407,15 +222,7 @@ pub async fn post_logout(
     // Removing the cookie is not enough: a copy of it would still be valid. The session's id
     // is recorded as ended first; should that fail, the person is not told they signed out.
     if let Some((session_id, expires_at)) = session.ending(&state.config.sessions) {
-        let now = crate::now_unix();
-        crate::db::run(&state.pool, move |c| {
-            Ok(EndedSession {
-                session_id,
-                expires_at,
-            }
-            .record(c, now)?)
-        })
-        .await?;
+        sign_in::sign_out(&state, session_id, expires_at).await?;
     }
     session.purge();
     Ok(see_other("/login?signed_out=1"))

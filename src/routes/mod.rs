@@ -1,5 +1,7 @@
 //! The pages, one module per page: `/settings/security` lives in
-//! `routes/settings/security.rs` and renders `templates/settings/security.html`.
+//! `routes/settings/security.rs` and renders `templates/settings/security.html`. A handler
+//! parses its input into domain types, calls one operation of `crate::ops`, and turns the
+//! outcome into a page, a redirect or a session change; it never opens a transaction.
 
 mod health;
 mod home;
@@ -11,7 +13,6 @@ mod signup;
 mod static_files;
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -81,7 +82,7 @@ impl Chrome {
             viewer: Some(Viewer {
                 name: signed_in.user.name.clone(),
                 organization: signed_in.organization.name.clone(),
-                is_admin: signed_in.user.role() >= Role::Admin,
+                is_admin: signed_in.user.role >= Role::Admin,
             }),
             flash: signed_in.session.take_flash(),
         })
@@ -99,55 +100,7 @@ pub fn render<T: Template>(page: &T, status: StatusCode) -> Result<HttpResponse,
         .body(page.render()?))
 }
 
-/// A 303 redirect: after a POST, the browser GETs `location`.
-pub fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((LOCATION, location))
-        .finish()
-}
-
 /// The 404 page for every unknown route.
 pub async fn not_found() -> Result<HttpResponse, AppError> {
     Err(AppError::NotFound)
-}
-
-/// "45 seconds", "2 minutes", "1 hour".
-pub fn format_wait(secs: i64) -> String {
-    let secs = secs.max(1);
-    let (n, unit) = if secs < 90 {
-        (secs, "second")
-    } else if secs < 90 * 60 {
-        ((secs + 30) / 60, "minute")
-    } else {
-        ((secs + 1800) / 3600, "hour")
-    };
-    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
-}
-
-/// A Unix time as a date and time in UTC, as the pages show it.
-pub fn format_time(unix: i64) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&format).ok())
-        .unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn waits_read_naturally() {
-        assert_eq!(format_wait(1), "1 second");
-        assert_eq!(format_wait(45), "45 seconds");
-        assert_eq!(format_wait(120), "2 minutes");
-        assert_eq!(format_wait(3600), "60 minutes");
-        assert_eq!(format_wait(7200), "2 hours");
-    }
-
-    #[test]
-    fn times_are_shown_in_utc() {
-        assert_eq!(format_time(0), "1970-01-01 00:00 UTC");
-    }
 }

@@ -3,18 +3,17 @@
 //! and records the report for the organization's admins. The link works once, for 14 days.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use crate::audit::{Entry, Origin, event};
+use crate::audit::Origin;
 use crate::auth::csrf::CsrfForm;
 use crate::auth::session::TypedSession;
-use crate::auth::tokens;
-use crate::db::models::{AlertToken, User};
 use crate::error::AppError;
+use crate::ops::alerts;
 use crate::routes::invitation::LinkInvalidPage;
 use crate::routes::{Chrome, EmptyForm, render};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "account/not_me.html")]
@@ -36,23 +35,13 @@ fn link_unusable(session: &TypedSession, status: StatusCode) -> Result<HttpRespo
     render(&page, status)
 }
 
-async fn find(state: &AppState, token: &str) -> Result<Option<AlertToken>, AppError> {
-    let Some(token_hash) = tokens::lookup_hash(token) else {
-        return Ok(None);
-    };
-    crate::db::run(&state.pool, move |c| {
-        Ok(AlertToken::find_by_hash(c, &token_hash)?)
-    })
-    .await
-}
-
 pub async fn get_not_me(
     session: TypedSession,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let token = path.into_inner();
-    let Some(alert) = find(&state, &token).await? else {
+    let Some(alert) = alerts::find(&state, &token).await? else {
         return link_unusable(&session, StatusCode::NOT_FOUND);
     };
     if !alert.is_usable(crate::now_unix()) {
@@ -61,52 +50,31 @@ pub async fn get_not_me(
     let page = NotMePage {
         chrome: Chrome::anonymous(&session)?,
         token,
-        what: event::describe(&alert.event).to_owned(),
+        what: alert.event.describe().to_owned(),
         done: false,
     };
     render(&page, StatusCode::OK)
 }
 
 pub async fn post_not_me(
-    req: HttpRequest,
+    origin: Origin,
     session: TypedSession,
     state: web::Data<AppState>,
     path: web::Path<String>,
     CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Result<HttpResponse, AppError> {
     let token = path.into_inner();
-    let Some(alert) = find(&state, &token).await? else {
+    let Some(alert) = alerts::find(&state, &token).await? else {
         return link_unusable(&session, StatusCode::NOT_FOUND);
     };
-    let origin = Origin::of(&req);
-    let now = crate::now_unix();
-    let reported = alert.clone();
-    let done = crate::db::run(&state.pool, move |c| {
-        crate::db::write_transaction(c, |c| {
-            if !AlertToken::spend(c, reported.id, now)? {
-                return Ok(false);
-            }
-            let Some(user) = User::find(c, reported.user_id)? else {
-                return Ok(false);
-            };
-            User::end_all_sessions(c, user.id)?;
-            origin.record(
-                c,
-                Entry::about(user.organization_id, user.id, event::REPORTED_NOT_ME)
-                    .detail(event::describe(&reported.event)),
-                now,
-            )?;
-            Ok(true)
-        })
-    })
-    .await?;
+    let done = alerts::report_not_me(&state, &alert, origin).await?;
     if !done {
         return link_unusable(&session, StatusCode::GONE);
     }
     let page = NotMePage {
         chrome: Chrome::anonymous(&session)?,
         token: String::new(),
-        what: event::describe(&alert.event).to_owned(),
+        what: alert.event.describe().to_owned(),
         done: true,
     };
     render(&page, StatusCode::OK)

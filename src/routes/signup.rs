@@ -1,18 +1,19 @@
 //! `GET/POST /signup`: create an organization and its owner.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::audit::{Entry, Origin, event};
+use crate::audit::Origin;
 use crate::auth::csrf::CsrfForm;
 use crate::auth::session::{FlashKind, TypedSession};
-use crate::db::models::{NewOrganization, NewUser, User};
-use crate::domain::{Email, OrganizationName, Password, PersonName, Role};
+use crate::domain::{Email, OrganizationName, Password, PersonName};
 use crate::error::AppError;
-use crate::routes::{Chrome, render, see_other};
-use crate::startup::AppState;
+use crate::http::see_other;
+use crate::ops::account::{self, NewOrganizationRequest, SignUp};
+use crate::routes::{Chrome, render};
+use crate::state::AppState;
 
 #[derive(Deserialize)]
 pub struct SignupForm {
@@ -75,7 +76,7 @@ pub async fn get_signup(
 }
 
 pub async fn post_signup(
-    req: HttpRequest,
+    origin: Origin,
     session: TypedSession,
     state: web::Data<AppState>,
     CsrfForm(form): CsrfForm<SignupForm>,
@@ -113,44 +114,21 @@ pub async fn post_signup(
     };
     debug_assert!(!errors.any());
 
-    let password_hash = state.hasher.hash(password).await?;
-    let origin = Origin::of(&req);
-    let now = crate::now_unix();
-    let created = crate::db::run(&state.pool, move |c| {
-        crate::db::write_transaction(c, |c| {
-            if User::email_taken(c, email.as_str())? {
-                return Ok(None);
-            }
-            let organization_id = NewOrganization {
-                name: organization.as_str(),
-                created_at: now,
-            }
-            .insert(c)?;
-            let user_id = NewUser {
-                organization_id,
-                email: email.as_str(),
-                name: name.as_str(),
-                password_hash: &password_hash,
-                role: Role::Owner.as_str(),
-                created_at: now,
-            }
-            .insert(c)?;
-            User::record_sign_in(c, user_id, now)?;
-            origin.record(
-                c,
-                Entry::own(organization_id, user_id, event::ORGANIZATION_CREATED)
-                    .detail(organization.as_str()),
-                now,
-            )?;
-            Ok(Some(user_id))
-        })
-    })
-    .await?;
-    let Some(user_id) = created else {
-        return rerender(SignupErrors {
-            email: Some("An account with this email already exists. Sign in instead.".into()),
-            ..SignupErrors::default()
-        });
+    let request = NewOrganizationRequest {
+        organization,
+        owner_name: name,
+        email,
+        password,
+        signs_in: true,
+    };
+    let user_id = match account::sign_up(&state, request, origin).await? {
+        SignUp::Created { user_id, .. } => user_id,
+        SignUp::EmailTaken => {
+            return rerender(SignupErrors {
+                email: Some("An account with this email already exists. Sign in instead.".into()),
+                ..SignupErrors::default()
+            });
+        }
     };
     session.sign_in(user_id, 0, false)?;
     session.flash(

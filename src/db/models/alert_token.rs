@@ -2,6 +2,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::alert_tokens;
+use crate::domain::Event;
 
 /// The token of a "this wasn't me" link sent with a security email; only its SHA-256 hash is
 /// kept.
@@ -11,7 +12,7 @@ pub struct AlertToken {
     pub id: i64,
     pub user_id: i64,
     pub token_hash: String,
-    pub event: String,
+    pub event: Event,
     pub created_at: i64,
     pub expires_at: i64,
     pub used_at: Option<i64>,
@@ -23,7 +24,7 @@ pub struct AlertToken {
 pub struct NewAlertToken<'a> {
     pub user_id: i64,
     pub token_hash: &'a str,
-    pub event: &'a str,
+    pub event: Event,
     pub created_at: i64,
     pub expires_at: i64,
 }

@@ -2,6 +2,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::audit_events;
+use crate::domain::Event;
 
 /// A recorded security event.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -11,7 +12,7 @@ pub struct AuditEvent {
     pub organization_id: i64,
     pub actor_id: Option<i64>,
     pub subject_id: Option<i64>,
-    pub event: String,
+    pub event: Event,
     pub detail: String,
     pub client_address: String,
     pub user_agent: String,
@@ -25,7 +26,7 @@ pub struct NewAuditEvent<'a> {
     pub organization_id: i64,
     pub actor_id: Option<i64>,
     pub subject_id: Option<i64>,
-    pub event: &'a str,
+    pub event: Event,
     pub detail: &'a str,
     pub client_address: &'a str,
     pub user_agent: &'a str,

@@ -2,6 +2,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::invitations;
+use crate::domain::Role;
 
 /// An invitation to join an organization. Only the SHA-256 hash of its link's token is kept.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -11,7 +12,7 @@ pub struct Invitation {
     pub organization_id: i64,
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub token_hash: String,
     pub invited_by: Option<i64>,
     pub created_at: i64,
@@ -27,7 +28,7 @@ pub struct NewInvitation<'a> {
     pub organization_id: i64,
     pub email: &'a str,
     pub name: &'a str,
-    pub role: &'a str,
+    pub role: Role,
     pub token_hash: &'a str,
     pub invited_by: Option<i64>,
     pub created_at: i64,

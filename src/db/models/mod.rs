@@ -6,6 +6,7 @@ mod client_failure;
 mod ended_session;
 mod invitation;
 mod organization;
+mod people;
 mod recovery_code;
 mod user;
 
@@ -15,5 +16,6 @@ pub use client_failure::ClientFailure;
 pub use ended_session::EndedSession;
 pub use invitation::{Invitation, NewInvitation};
 pub use organization::{NewOrganization, Organization};
+pub use people::{People, PersonRow, TwoFactorFilter, contains_pattern};
 pub use recovery_code::StoredRecoveryCode;
-pub use user::{NewUser, PersonRow, TwoFactorFilter, User, contains_pattern};
+pub use user::{NewUser, User};

@@ -1,3 +1,5 @@
+//! A person's account: who they are, how they sign in, their 2FA state and their limits.
+
 use diesel::prelude::*;
 
 use crate::config::Limits;
@@ -15,7 +17,7 @@ pub struct User {
     pub email: String,
     pub name: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: Role,
     pub totp_secret: Option<Vec<u8>>,
     pub totp_enabled_at: Option<i64>,
     pub totp_last_step: i64,
@@ -31,44 +33,6 @@ pub struct User {
     pub people_fields: Option<String>,
 }
 
-/// Which people the people table lists, by 2FA.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TwoFactorFilter {
-    Any,
-    Enabled,
-    Disabled,
-}
-
-/// One row of the people table: only what it shows.
-#[derive(Debug, Clone, Queryable)]
-pub struct PersonRow {
-    pub id: i64,
-    pub name: String,
-    pub email: String,
-    pub role: String,
-    pub two_factor: bool,
-    pub last_sign_in_at: Option<i64>,
-}
-
-diesel::define_sql_function! {
-    /// SQL's `lower()`: Unicode-aware on PostgreSQL, ASCII-only on SQLite.
-    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
-}
-
-/// A LIKE pattern for "contains `text`, ignoring case", with a backslash escaping LIKE's wildcards.
-pub fn contains_pattern(text: &str) -> String {
-    let mut pattern = String::with_capacity(text.len() + 2);
-    pattern.push('%');
-    for c in text.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
-
 /// A new person.
 #[derive(Insertable)]
 #[diesel(table_name = users)]
@@ -77,7 +41,7 @@ pub struct NewUser<'a> {
     pub email: &'a str,
     pub name: &'a str,
     pub password_hash: &'a str,
-    pub role: &'a str,
+    pub role: Role,
     pub created_at: i64,
 }
 
@@ -94,11 +58,6 @@ impl NewUser<'_> {
 }
 
 impl User {
-    /// The person's role (an unknown stored value counts as the least powerful).
-    pub fn role(&self) -> Role {
-        Role::parse(&self.role).unwrap_or(Role::Member)
-    }
-
     /// Whether two-factor authentication is on.
     pub fn has_two_factor(&self) -> bool {
         self.totp_secret.is_some()
@@ -181,7 +140,7 @@ impl User {
     pub fn owner_of(conn: &mut DbConn, organization_id: i64) -> QueryResult<Option<Self>> {
         crate::db_run!(conn => users::table
             .filter(users::organization_id.eq(organization_id))
-            .filter(users::role.eq(Role::Owner.as_str()))
+            .filter(users::role.eq(Role::Owner))
             .select(Self::as_select())
             .first(conn)
             .optional())
@@ -348,172 +307,6 @@ impl User {
                 .select(Self::as_select())
                 .get_result(conn)
                 .optional()
-        })
-    }
-
-    /// One page of an organization's active people in name order, and, when `search` (a
-    /// [`contains_pattern`]) is given, how many match it in all. Each 2FA filter has its own
-    /// partial index in name order, so a page reads about `limit` rows however many people
-    /// there are.
-    pub fn people_page(
-        conn: &mut DbConn,
-        organization_id: i64,
-        filter: TwoFactorFilter,
-        search: Option<&str>,
-        offset: i64,
-        limit: i64,
-    ) -> QueryResult<(Vec<PersonRow>, Option<i64>)> {
-        crate::db_run!(conn => {
-            let matching = || {
-                let mut query = users::table
-                    .filter(users::organization_id.eq(organization_id))
-                    .filter(users::deactivated_at.is_null())
-                    .into_boxed();
-                query = match filter {
-                    TwoFactorFilter::Any => query,
-                    TwoFactorFilter::Enabled => query.filter(users::totp_secret.is_not_null()),
-                    TwoFactorFilter::Disabled => query.filter(users::totp_secret.is_null()),
-                };
-                if let Some(pattern) = search {
-                    query = query.filter(
-                        lower(users::name)
-                            .like(pattern.to_owned())
-                            .escape('\\')
-                            .or(users::email.like(pattern.to_owned()).escape('\\')),
-                    );
-                }
-                query
-            };
-            let rows = matching()
-                .order((users::name, users::id))
-                .offset(offset)
-                .limit(limit)
-                .select((
-                    users::id,
-                    users::name,
-                    users::email,
-                    users::role,
-                    users::totp_secret.is_not_null(),
-                    users::last_sign_in_at,
-                ))
-                .load(conn)?;
-            let total = match search {
-                Some(_) => Some(matching().count().get_result(conn)?),
-                None => None,
-            };
-            Ok((rows, total))
-        })
-    }
-
-    /// The first `limit` active people without 2FA, by name: who enforcing 2FA would sign out.
-    pub fn without_two_factor(
-        conn: &mut DbConn,
-        organization_id: i64,
-        limit: i64,
-    ) -> QueryResult<Vec<(String, String)>> {
-        crate::db_run!(conn => {
-            users::table
-                .filter(users::organization_id.eq(organization_id))
-                .filter(users::deactivated_at.is_null())
-                .filter(users::totp_secret.is_null())
-                .order((users::name, users::id))
-                .limit(limit)
-                .select((users::name, users::email))
-                .load(conn)
-        })
-    }
-
-    /// Ends every session of every active person of the organization who has no 2FA, in one
-    /// statement; returns who they are (id, name, email), to tell them.
-    pub fn end_sessions_without_two_factor(
-        conn: &mut DbConn,
-        organization_id: i64,
-    ) -> QueryResult<Vec<(i64, String, String)>> {
-        crate::db_run!(conn => {
-            diesel::update(
-                users::table.filter(
-                    users::organization_id
-                        .eq(organization_id)
-                        .and(users::deactivated_at.is_null())
-                        .and(users::totp_secret.is_null()),
-                ),
-            )
-            .set(users::session_epoch.eq(users::session_epoch + 1))
-            .returning((users::id, users::name, users::email))
-            .get_results(conn)
-        })
-    }
-
-    /// Changes a person's role; never an owner's (the row count says whether it changed).
-    pub fn set_role(conn: &mut DbConn, id: i64, role: Role) -> QueryResult<bool> {
-        crate::db_run!(conn => {
-            let n = diesel::update(
-                users::table.filter(
-                    users::id
-                        .eq(id)
-                        .and(users::role.ne(Role::Owner.as_str())),
-                ),
-            )
-            .set(users::role.eq(role.as_str()))
-            .execute(conn)?;
-            Ok(n == 1)
-        })
-    }
-
-    /// Deactivates a person (never an owner) and ends every session of theirs; returns
-    /// whether it changed anything.
-    pub fn deactivate(conn: &mut DbConn, id: i64, now: i64) -> QueryResult<bool> {
-        crate::db_run!(conn => {
-            let n = diesel::update(
-                users::table.filter(
-                    users::id
-                        .eq(id)
-                        .and(users::role.ne(Role::Owner.as_str()))
-                        .and(users::deactivated_at.is_null()),
-                ),
-            )
-            .set((
-                users::deactivated_at.eq(Some(now)),
-                users::session_epoch.eq(users::session_epoch + 1),
-            ))
-            .execute(conn)?;
-            Ok(n == 1)
-        })
-    }
-
-    /// Saves the people-table columns this person chose.
-    pub fn set_people_fields(conn: &mut DbConn, id: i64, fields: &str) -> QueryResult<()> {
-        crate::db_run!(conn => {
-            diesel::update(users::table.find(id))
-                .set(users::people_fields.eq(Some(fields)))
-                .execute(conn)?;
-            Ok(())
-        })
-    }
-
-    /// Everyone in an organization, deactivated or not, in the order they joined.
-    pub fn all_in_organization(conn: &mut DbConn, organization_id: i64) -> QueryResult<Vec<Self>> {
-        crate::db_run!(conn => {
-            users::table
-                .filter(users::organization_id.eq(organization_id))
-                .order(users::id)
-                .select(Self::as_select())
-                .load(conn)
-        })
-    }
-
-    /// The names of these people of an organization (others' ids find nothing).
-    pub fn names(
-        conn: &mut DbConn,
-        organization_id: i64,
-        ids: &[i64],
-    ) -> QueryResult<Vec<(i64, String)>> {
-        crate::db_run!(conn => {
-            users::table
-                .filter(users::organization_id.eq(organization_id))
-                .filter(users::id.eq_any(ids))
-                .select((users::id, users::name))
-                .load(conn)
         })
     }
 }

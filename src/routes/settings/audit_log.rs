@@ -2,20 +2,18 @@
 //! newest first, 50 a page (`page`), optionally about one person (`person`, an id, or
 //! `email`). A person of another organization is not found, like one who does not exist.
 
-use std::collections::HashMap;
-
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::audit::event;
 use crate::auth::extractors::Admin;
-use crate::db::models::{AuditEvent, User};
 use crate::domain::Email;
 use crate::error::AppError;
-use crate::routes::{Chrome, format_time, render};
-use crate::startup::AppState;
+use crate::format;
+use crate::ops::audit_log::{self, AuditPage, PersonFilter};
+use crate::routes::{Chrome, render};
+use crate::state::AppState;
 
 const PAGE_SIZE: i64 = 50;
 
@@ -77,44 +75,26 @@ pub async fn get_audit_log(
         None | Some("") => None,
         Some(text) => Some(Email::parse(text).map_err(AppError::BadRequest)?),
     };
-    let organization_id = admin.organization.id;
-    let email_text = email.as_ref().map(|e| e.as_str().to_owned());
-    let found = crate::db::run(&state.pool, move |c| {
-        // Either filter must name someone of this organization, or there is nothing to show.
-        let person = match (person_id, &email_text) {
-            (Some(id), _) => match User::find_in_organization(c, organization_id, id)? {
-                Some(user) => Some(user),
-                None => return Ok(None),
-            },
-            (None, Some(email)) => match User::find_by_email(c, email)? {
-                Some(user) if user.organization_id == organization_id => Some(user),
-                _ => return Ok(None),
-            },
-            (None, None) => None,
-        };
-        let person_id = person.as_ref().map(|p| p.id);
-        let mut events = AuditEvent::page(
-            c,
-            organization_id,
-            person_id,
-            (page - 1) * PAGE_SIZE,
-            PAGE_SIZE + 1,
-        )?;
-        let has_older = events.len() as i64 > PAGE_SIZE;
-        events.truncate(PAGE_SIZE as usize);
-        let mut ids: Vec<i64> = events
-            .iter()
-            .flat_map(|e| [e.actor_id, e.subject_id])
-            .flatten()
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let names: HashMap<i64, String> =
-            User::names(c, organization_id, &ids)?.into_iter().collect();
-        Ok(Some((person, events, names, has_older)))
-    })
+    let filter = match (person_id, &email) {
+        (Some(id), _) => PersonFilter::Id(id),
+        (None, Some(email)) => PersonFilter::Email(email.clone()),
+        (None, None) => PersonFilter::Everyone,
+    };
+    let found = audit_log::page(
+        &state,
+        admin.organization.id,
+        filter,
+        (page - 1) * PAGE_SIZE,
+        PAGE_SIZE,
+    )
     .await?;
-    let Some((person, events, names, has_older)) = found else {
+    let Some(AuditPage {
+        person,
+        events,
+        names,
+        has_older,
+    }) = found
+    else {
         return Err(AppError::NotFound);
     };
     let name_of = |id: Option<i64>| id.and_then(|id| names.get(&id).map(|name| (id, name.clone())));
@@ -131,8 +111,8 @@ pub async fn get_audit_log(
         events: events
             .into_iter()
             .map(|e| EventRow {
-                when: format_time(e.created_at),
-                what: event::describe(&e.event).to_owned(),
+                when: format::time(e.created_at),
+                what: e.event.describe().to_owned(),
                 actor: name_of(e.actor_id),
                 subject: name_of(e.subject_id),
                 detail: e.detail,

@@ -1,12 +1,11 @@
 //! Settings pages.
 
 mod audit_log;
-mod invitations;
 mod organization_security;
 mod owner;
 mod security;
 mod two_factor;
-pub mod users;
+mod users;
 
 use actix_web::web;
 
@@ -43,27 +42,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/settings/users/fields", web::post().to(users::post_fields))
         .route(
             "/settings/users/invite",
-            web::post().to(invitations::post_invite),
+            web::post().to(users::invitations::post_invite),
         )
         .route(
             "/settings/users/{id}/role",
-            web::post().to(users::post_role),
+            web::post().to(users::actions::post_role),
         )
         .route(
             "/settings/users/{id}/deactivate",
-            web::post().to(users::post_deactivate),
+            web::post().to(users::actions::post_deactivate),
         )
         .route(
             "/settings/users/{id}/recovery-codes",
-            web::post().to(users::post_recovery_codes),
+            web::post().to(users::actions::post_recovery_codes),
         )
         .route(
             "/settings/invitations/{id}/resend",
-            web::post().to(invitations::post_resend),
+            web::post().to(users::invitations::post_resend),
         )
         .route(
             "/settings/invitations/{id}/revoke",
-            web::post().to(invitations::post_revoke),
+            web::post().to(users::invitations::post_revoke),
         )
         .route(
             "/settings/organization-security",

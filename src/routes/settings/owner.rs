@@ -5,10 +5,10 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use crate::auth::extractors::SignedIn;
-use crate::db::models::User;
 use crate::error::AppError;
+use crate::ops::people;
 use crate::routes::{Chrome, render};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "settings/owner.html")]
@@ -23,16 +23,7 @@ pub async fn get_owner(
     signed_in: SignedIn,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let organization_id = signed_in.organization.id;
-    let owner = crate::db::run(&state.pool, move |c| {
-        Ok(User::owner_of(c, organization_id)?)
-    })
-    .await?;
-    let owner = owner.ok_or_else(|| {
-        AppError::Unexpected(anyhow::anyhow!(
-            "organization {organization_id} has no owner"
-        ))
-    })?;
+    let owner = people::owner_of(&state, signed_in.organization.id).await?;
     let page = OwnerPage {
         chrome: Chrome::signed_in(&signed_in)?,
         section: "owner",

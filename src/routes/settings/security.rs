@@ -3,22 +3,21 @@
 //! /settings/security/two-factor/disable` (turn 2FA off).
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::audit::{Entry, Origin, event};
+use crate::audit::Origin;
 use crate::auth::csrf::CsrfForm;
 use crate::auth::extractors::SignedIn;
-use crate::auth::reauth;
 use crate::auth::session::FlashKind;
-use crate::auth::two_factor::{self, CodeCheck};
-use crate::db::models::{StoredRecoveryCode, User};
 use crate::domain::TotpCode;
 use crate::error::AppError;
-use crate::notify::{self, Alert};
-use crate::routes::{Chrome, format_time, render, see_other};
-use crate::startup::AppState;
+use crate::format;
+use crate::http::see_other;
+use crate::ops::two_factor::{self, Disable, Regeneration};
+use crate::routes::{Chrome, render};
+use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "settings/security.html")]
@@ -62,7 +61,7 @@ fn security_page(
         chrome: Chrome::signed_in(signed_in)?,
         section: "security",
         two_factor_on: user.has_two_factor(),
-        enabled_since: user.totp_enabled_at.map(format_time).unwrap_or_default(),
+        enabled_since: user.totp_enabled_at.map(format::time).unwrap_or_default(),
         codes_left,
         setup_pending: user.pending_totp_secret.is_some(),
         enforced: signed_in.organization.enforce_two_factor,
@@ -86,39 +85,29 @@ pub struct PasswordForm {
 }
 
 pub async fn post_recovery_codes(
-    req: HttpRequest,
+    origin: Origin,
     signed_in: SignedIn,
     state: web::Data<AppState>,
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> Result<HttpResponse, AppError> {
-    if !signed_in.user.has_two_factor() {
-        return Err(AppError::Unprocessable(
-            "Recovery codes come with two-factor authentication: turn it on first.".into(),
-        ));
-    }
-    let origin = Origin::of(&req);
-    if !reauth::confirm_password(&state, &signed_in.user, &origin, form.password).await? {
-        let errors = FormErrors {
-            regenerate: Some("Incorrect password.".into()),
-            ..FormErrors::default()
+    let codes =
+        match two_factor::regenerate_recovery_codes(&state, &signed_in.user, form.password, origin)
+            .await?
+        {
+            Regeneration::Done(codes) => codes,
+            Regeneration::NoTwoFactor => {
+                return Err(AppError::Unprocessable(
+                    "Recovery codes come with two-factor authentication: turn it on first.".into(),
+                ));
+            }
+            Regeneration::WrongPassword => {
+                let errors = FormErrors {
+                    regenerate: Some("Incorrect password.".into()),
+                    ..FormErrors::default()
+                };
+                return security_page(&signed_in, errors, StatusCode::UNAUTHORIZED);
+            }
         };
-        return security_page(&signed_in, errors, StatusCode::UNAUTHORIZED);
-    }
-    let (user_id, organization_id) = (signed_in.user.id, signed_in.organization.id);
-    let app = state.clone();
-    let now = crate::now_unix();
-    let codes = crate::db::run(&state.pool, move |c| {
-        crate::db::write_transaction(c, |c| {
-            let codes = two_factor::replace_recovery_codes(c, &app.keys, user_id, now)?;
-            origin.record(
-                c,
-                Entry::own(organization_id, user_id, event::RECOVERY_CODES_REGENERATED),
-                now,
-            )?;
-            Ok(codes)
-        })
-    })
-    .await?;
     let page = RecoveryCodesPage {
         chrome: Chrome::signed_in(&signed_in)?,
         heading: "Your new recovery codes",
@@ -135,7 +124,7 @@ pub struct DisableForm {
 }
 
 pub async fn post_disable(
-    req: HttpRequest,
+    origin: Origin,
     signed_in: SignedIn,
     state: web::Data<AppState>,
     CsrfForm(form): CsrfForm<DisableForm>,
@@ -147,58 +136,31 @@ pub async fn post_disable(
         };
         security_page(&signed_in, errors, status)
     };
-    if !signed_in.user.has_two_factor() {
-        signed_in
-            .session
-            .flash(FlashKind::Info, "Two-factor authentication is already off.")?;
-        return Ok(see_other("/settings/security"));
-    }
-    if signed_in.organization.enforce_two_factor {
-        return refuse(
-            StatusCode::FORBIDDEN,
-            "Your organization requires two-factor authentication, so it can't be turned off."
-                .into(),
-        );
-    }
     let code = match TotpCode::parse(&form.code) {
-        Ok(code) => code,
+        // Off already, or required: said without asking for a well-formed code first.
+        Err(_) if !signed_in.user.has_two_factor() || signed_in.organization.enforce_two_factor => {
+            None
+        }
         Err(message) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, message),
+        Ok(code) => Some(code),
     };
-    let origin = Origin::of(&req);
-    if !reauth::confirm_password(&state, &signed_in.user, &origin, form.password).await? {
-        return refuse(StatusCode::UNAUTHORIZED, "Incorrect password.".into());
-    }
-    let user = signed_in.user.clone();
-    let app = state.clone();
-    let now = crate::now_unix();
-    let outcome = crate::db::run(&state.pool, move |c| {
-        crate::db::write_transaction(c, |c| {
-            let check = two_factor::check_totp(c, &app.keys, &user, &code, now)?;
-            if check != CodeCheck::Accepted {
-                return Ok(Err(check));
-            }
-            let epoch = User::disable_totp(c, user.id)?;
-            StoredRecoveryCode::delete_all(c, user.id)?;
-            origin.record(
-                c,
-                Entry::own(user.organization_id, user.id, event::TWO_FACTOR_DISABLED),
-                now,
-            )?;
-            let email = notify::security_alert(
-                c,
-                &app.config.public_url,
-                &user,
-                &Alert::TwoFactorDisabled,
-                &origin,
-                now,
-            )?;
-            Ok(Ok((epoch, email)))
-        })
-    })
-    .await?;
+    let outcome = match code {
+        Some(code) => {
+            two_factor::disable_two_factor(
+                &state,
+                &signed_in.user,
+                &signed_in.organization,
+                form.password,
+                code,
+                origin,
+            )
+            .await?
+        }
+        None if !signed_in.user.has_two_factor() => Disable::AlreadyOff,
+        None => Disable::Enforced,
+    };
     match outcome {
-        Ok((epoch, email)) => {
-            state.mailer.send_or_log(vec![email]).await;
+        Disable::Done { epoch } => {
             // Every other session ends at its next request; this one carries on.
             signed_in.session.set_epoch(epoch)?;
             signed_in.session.clear_recovery_note();
@@ -208,9 +170,18 @@ pub async fn post_disable(
             )?;
             Ok(see_other("/settings/security"))
         }
-        Err(check) => {
-            reauth::record_failure(&state, signed_in.user.id, &Origin::of(&req)).await?;
-            refuse(StatusCode::UNAUTHORIZED, check.message())
+        Disable::AlreadyOff => {
+            signed_in
+                .session
+                .flash(FlashKind::Info, "Two-factor authentication is already off.")?;
+            Ok(see_other("/settings/security"))
         }
+        Disable::Enforced => refuse(
+            StatusCode::FORBIDDEN,
+            "Your organization requires two-factor authentication, so it can't be turned off."
+                .into(),
+        ),
+        Disable::WrongPassword => refuse(StatusCode::UNAUTHORIZED, "Incorrect password.".into()),
+        Disable::WrongCode(check) => refuse(StatusCode::UNAUTHORIZED, check.message()),
     }
 }

@@ -3,57 +3,30 @@
 //! `GET/POST …/confirm` takes the password and a code from the app.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::audit::{Entry, Origin, event};
+use crate::audit::Origin;
 use crate::auth::csrf::CsrfForm;
 use crate::auth::extractors::SignedIn;
 use crate::auth::session::FlashKind;
-use crate::auth::two_factor::{self, CodeCheck};
-use crate::auth::{qr, reauth, sealed, totp};
-use crate::db::models::User;
+use crate::auth::{qr, totp};
 use crate::domain::TotpCode;
 use crate::error::AppError;
-use crate::notify::{self, Alert};
+use crate::http::see_other;
+use crate::ops::two_factor::{self, Confirmation, pending_setup};
 use crate::routes::settings::security::RecoveryCodesPage;
-use crate::routes::{Chrome, EmptyForm, render, see_other};
-use crate::startup::AppState;
-
-/// How long a started setup may wait for its confirmation.
-const SETUP_TTL_SECS: i64 = 60 * 60;
+use crate::routes::{Chrome, EmptyForm, render};
+use crate::state::AppState;
 
 pub async fn post_setup(
     signed_in: SignedIn,
     state: web::Data<AppState>,
     CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Result<HttpResponse, AppError> {
-    let secret = totp::Secret::generate();
-    let user_id = signed_in.user.id;
-    // Only the sealed secret is stored; the plain one lives in this request alone.
-    let sealed_secret = sealed::seal(&state.keys.totp_secret, user_id, secret.as_bytes());
-    let now = crate::now_unix();
-    crate::db::run(&state.pool, move |c| {
-        Ok(User::start_totp_setup(c, user_id, &sealed_secret, now)?)
-    })
-    .await?;
+    two_factor::start_totp_setup(&state, signed_in.user.id).await?;
     Ok(see_other("/settings/security/two-factor/setup"))
-}
-
-/// The pending setup's secret and start time, if it is still fresh.
-fn pending_setup(
-    state: &AppState,
-    user: &User,
-    now: i64,
-) -> Result<Option<(totp::Secret, i64)>, AppError> {
-    match (&user.pending_totp_secret, user.pending_totp_created_at) {
-        (Some(sealed_secret), Some(created)) if created + SETUP_TTL_SECS > now => Ok(Some((
-            two_factor::open_secret(&state.keys, user.id, sealed_secret)?,
-            created,
-        ))),
-        _ => Ok(None),
-    }
 }
 
 #[derive(Template)]
@@ -150,15 +123,14 @@ pub struct ConfirmForm {
 }
 
 pub async fn post_confirm(
-    req: HttpRequest,
+    origin: Origin,
     signed_in: SignedIn,
     state: web::Data<AppState>,
     CsrfForm(form): CsrfForm<ConfirmForm>,
 ) -> Result<HttpResponse, AppError> {
-    let now = crate::now_unix();
-    let Some((secret, pending_created_at)) = pending_setup(&state, &signed_in.user, now)? else {
+    if pending_setup(&state, &signed_in.user, crate::now_unix())?.is_none() {
         return setup_not_started(&signed_in);
-    };
+    }
     let moving = signed_in.user.has_two_factor();
     let refuse =
         |status: StatusCode, password_error: Option<String>, code_error: Option<String>| {
@@ -175,59 +147,22 @@ pub async fn post_confirm(
         Ok(code) => code,
         Err(message) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, None, Some(message)),
     };
-    let origin = Origin::of(&req);
-    if !reauth::confirm_password(&state, &signed_in.user, &origin, form.password).await? {
-        return refuse(
-            StatusCode::UNAUTHORIZED,
-            Some("Incorrect password.".into()),
-            None,
-        );
-    }
-    // The code proves the app holds the new secret. Its step is not checked against the old
-    // secret's last step: they are different secrets. It becomes the new last step.
-    let step = match totp::verify(&secret, &code, now, -1) {
-        totp::Verification::Accepted { step } => step,
-        other => {
-            reauth::record_failure(&state, signed_in.user.id, &origin).await?;
-            let check = match other {
-                totp::Verification::ClockSkew { minutes } => CodeCheck::ClockSkew(minutes),
-                _ => CodeCheck::Wrong,
-            };
-            return refuse(StatusCode::UNAUTHORIZED, None, Some(check.message()));
-        }
-    };
-
-    let user = signed_in.user.clone();
-    let app = state.clone();
-    let public_url = state.config.public_url.clone();
-    let outcome = crate::db::run(&state.pool, move |c| {
-        crate::db::write_transaction(c, |c| {
-            // Conditional on the setup being the one checked above: of two racing
-            // confirmations, one wins and the other finds nothing to confirm.
-            if !User::confirm_totp(c, &user, pending_created_at, step, now)? {
-                return Ok(None);
+    let (codes, moved) =
+        match two_factor::confirm_totp(&state, &signed_in.user, form.password, code, origin).await?
+        {
+            Confirmation::Done { codes, moved } => (codes, moved),
+            Confirmation::NotStarted => return setup_not_started(&signed_in),
+            Confirmation::WrongPassword => {
+                return refuse(
+                    StatusCode::UNAUTHORIZED,
+                    Some("Incorrect password.".into()),
+                    None,
+                );
             }
-            let codes = two_factor::replace_recovery_codes(c, &app.keys, user.id, now)?;
-            let what = if moving {
-                event::TWO_FACTOR_MOVED
-            } else {
-                event::TWO_FACTOR_ENABLED
-            };
-            origin.record(c, Entry::own(user.organization_id, user.id, what), now)?;
-            let alert = if moving {
-                Alert::TwoFactorMoved
-            } else {
-                Alert::TwoFactorEnabled
-            };
-            let email = notify::security_alert(c, &public_url, &user, &alert, &origin, now)?;
-            Ok(Some((codes, email)))
-        })
-    })
-    .await?;
-    let Some((codes, email)) = outcome else {
-        return setup_not_started(&signed_in);
-    };
-    state.mailer.send_or_log(vec![email]).await;
+            Confirmation::WrongCode(check) => {
+                return refuse(StatusCode::UNAUTHORIZED, None, Some(check.message()));
+            }
+        };
     // The epoch moved on: every session of this person ends, this one right after this page.
     signed_in.session.purge();
     let page = RecoveryCodesPage {
@@ -236,7 +171,7 @@ pub async fn post_confirm(
             viewer: None,
             flash: None,
         },
-        heading: if moving {
+        heading: if moved {
             "Your new authenticator app is set up"
         } else {
             "Two-factor authentication is on"

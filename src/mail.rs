@@ -21,7 +21,7 @@ use crate::config::Config;
 
 /// One email to one person.
 #[derive(Debug, Clone)]
-pub struct Email {
+pub struct Mail {
     pub to_name: String,
     pub to_address: String,
     pub subject: String,
@@ -69,7 +69,7 @@ impl Mailer {
     }
 
     /// Sends the emails, off the request threads; stops at the first failure.
-    pub async fn send(&self, emails: Vec<Email>) -> anyhow::Result<()> {
+    pub async fn send(&self, emails: Vec<Mail>) -> anyhow::Result<()> {
         if emails.is_empty() {
             return Ok(());
         }
@@ -82,7 +82,7 @@ impl Mailer {
     /// Sends each email, off the request threads, logging failures instead of returning
     /// them: for notices about a change that is already made and must stand. One failure does
     /// not keep the others from being sent.
-    pub async fn send_or_log(&self, emails: Vec<Email>) {
+    pub async fn send_or_log(&self, emails: Vec<Mail>) {
         if emails.is_empty() {
             return;
         }
@@ -101,7 +101,7 @@ impl Mailer {
     }
 
     /// Sends one email, blocking.
-    pub fn send_blocking(&self, email: &Email) -> anyhow::Result<()> {
+    pub fn send_blocking(&self, email: &Mail) -> anyhow::Result<()> {
         let message = self.build(email)?;
         match &self.transport {
             Transport::Smtp(smtp) => {
@@ -112,7 +112,7 @@ impl Mailer {
         Ok(())
     }
 
-    fn build(&self, email: &Email) -> anyhow::Result<Message> {
+    fn build(&self, email: &Mail) -> anyhow::Result<Message> {
         let to = Mailbox::new(
             Some(email.to_name.clone()),
             email
@@ -281,7 +281,7 @@ mod tests {
         config.public_url = "https://twofold.example.com".into();
         let mailer = Mailer::from_config(&config).expect("mailer");
         mailer
-            .send_blocking(&Email {
+            .send_blocking(&Mail {
                 to_name: "Zoë Example".into(),
                 to_address: "zoe@example.com".into(),
                 subject: "Hello".into(),

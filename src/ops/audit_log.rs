@@ -1,0 +1,78 @@
+//! Reading an organization's audit log: newest first, a page at a time, optionally about
+//! one person.
+
+use std::collections::HashMap;
+
+use crate::db::models::{AuditEvent, User};
+use crate::domain::Email;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Whose events to show.
+pub enum PersonFilter {
+    Everyone,
+    Id(i64),
+    Email(Email),
+}
+
+/// A page of the log.
+pub struct AuditPage {
+    /// The person the page is about, when filtered.
+    pub person: Option<User>,
+    pub events: Vec<AuditEvent>,
+    /// The names of the actors and subjects of the page's events (others' ids absent).
+    pub names: HashMap<i64, String>,
+    /// Whether there are older events than this page's.
+    pub has_older: bool,
+}
+
+/// One page (`offset`, `limit`) of an organization's events; `None` when the filter names
+/// no one of this organization (another organization's people are not found, like people
+/// who do not exist).
+pub async fn page(
+    app: &AppState,
+    organization_id: i64,
+    filter: PersonFilter,
+    offset: i64,
+    limit: i64,
+) -> Result<Option<AuditPage>, AppError> {
+    crate::db::run(&app.pool, move |c| {
+        let person = match filter {
+            PersonFilter::Everyone => None,
+            PersonFilter::Id(id) => match User::find_in_organization(c, organization_id, id)? {
+                Some(user) => Some(user),
+                None => return Ok(None),
+            },
+            PersonFilter::Email(email) => match User::find_by_email(c, email.as_str())? {
+                Some(user) if user.organization_id == organization_id => Some(user),
+                _ => return Ok(None),
+            },
+        };
+        let mut events = AuditEvent::page(
+            c,
+            organization_id,
+            person.as_ref().map(|p| p.id),
+            offset,
+            limit + 1,
+        )?;
+        let has_older = events.len() as i64 > limit;
+        events.truncate(limit as usize);
+        let mut ids: Vec<i64> = events
+            .iter()
+            .flat_map(|e| [e.actor_id, e.subject_id])
+            .flatten()
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let names = crate::db::models::People::names(c, organization_id, &ids)?
+            .into_iter()
+            .collect();
+        Ok(Some(AuditPage {
+            person,
+            events,
+            names,
+            has_older,
+        }))
+    })
+    .await
+}

@@ -1,0 +1,32 @@
+//! What every request handler and operation can reach: the database pool, the derived keys,
+//! the bcrypt threads, the configuration and the mailer. The command line builds the same
+//! state, so an operation runs the same way from either door.
+
+use crate::auth::keys::Keys;
+use crate::auth::password::Hasher;
+use crate::config::Config;
+use crate::db::DbPool;
+use crate::mail::Mailer;
+
+/// The application's shared state.
+pub struct AppState {
+    pub pool: DbPool,
+    pub keys: Keys,
+    pub hasher: Hasher,
+    pub config: Config,
+    pub mailer: Mailer,
+}
+
+impl AppState {
+    /// The state for `config` on an open pool: keys derived from the secret key, bcrypt
+    /// threads started, the mailer set up (creating the outbox when there is no SMTP server).
+    pub fn new(config: Config, pool: DbPool) -> anyhow::Result<Self> {
+        Ok(Self {
+            pool,
+            keys: Keys::derive(&config.secret_key),
+            hasher: Hasher::new(config.bcrypt_cost),
+            mailer: Mailer::from_config(&config)?,
+            config,
+        })
+    }
+}
