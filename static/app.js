@@ -1,14 +1,14 @@
-// Copy and Download for recovery codes. The codes are plain text in the page, so everything
-// works without this script; it only adds the two buttons.
+// The one small script. Everything works without it: the recovery codes are plain text in
+// the page and every form submits as it is. It adds Copy, Download and Print beside the
+// codes, and asks before a form marked data-confirm does something that can't be undone.
 "use strict";
 (function () {
-  function codesText(listId) {
+  function codes(listId) {
     var list = document.getElementById(listId);
-    if (!list) return "";
-    var codes = Array.prototype.map.call(list.querySelectorAll("code"), function (c) {
+    if (!list) return [];
+    return Array.prototype.map.call(list.querySelectorAll("code"), function (c) {
       return c.textContent.trim();
     });
-    return codes.join("\n") + "\n";
   }
 
   function say(button, message) {
@@ -20,7 +20,7 @@
     document.querySelectorAll("[data-copy]").forEach(function (button) {
       button.hidden = false;
       button.addEventListener("click", function () {
-        var text = codesText(button.getAttribute("data-copy"));
+        var text = codes(button.getAttribute("data-copy")).join("\n") + "\n";
         if (navigator.clipboard && navigator.clipboard.writeText) {
           navigator.clipboard.writeText(text).then(
             function () { say(button, "Copied to the clipboard."); },
@@ -34,7 +34,11 @@
     document.querySelectorAll("[data-download]").forEach(function (button) {
       button.hidden = false;
       button.addEventListener("click", function () {
-        var text = codesText(button.getAttribute("data-download"));
+        // The file says whose codes these are: found in a downloads folder months later, it
+        // must not need guessing.
+        var heading = button.getAttribute("data-heading");
+        var lines = heading ? [heading, ""] : [];
+        var text = lines.concat(codes(button.getAttribute("data-download"))).join("\n") + "\n";
         var blob = new Blob([text], { type: "text/plain;charset=utf-8" });
         var link = document.createElement("a");
         link.href = URL.createObjectURL(blob);
@@ -46,6 +50,21 @@
           link.remove();
         }, 0);
         say(button, "Downloaded " + link.download + ".");
+      });
+    });
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () { window.print(); });
+    });
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        // data-confirm-if names a checkbox: ask only when it is checked.
+        var only = form.getAttribute("data-confirm-if");
+        if (only) {
+          var box = document.getElementById(only);
+          if (!box || !box.checked) return;
+        }
+        if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
       });
     });
   });

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use actix_web::web;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+#[cfg(feature = "postgres")]
 use diesel::pg::PgConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel::sqlite::SqliteConnection;
@@ -25,29 +26,44 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use crate::error::AppError;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+#[cfg(feature = "postgres")]
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 /// A pool of connections to one of the two backends.
 #[derive(Clone)]
 pub enum DbPool {
     Sqlite(Pool<ConnectionManager<SqliteConnection>>),
+    #[cfg(feature = "postgres")]
     Postgres(Pool<ConnectionManager<PgConnection>>),
 }
 
 /// A pooled connection, as every query function takes it.
 pub enum DbConn {
     Sqlite(PooledConnection<ConnectionManager<SqliteConnection>>),
+    #[cfg(feature = "postgres")]
     Postgres(PooledConnection<ConnectionManager<PgConnection>>),
 }
 
 /// Runs `$body` with `$conn` bound to the backend's own connection type: the body is compiled
-/// once per backend.
+/// once per backend (once, in a build without the `postgres` feature).
+#[cfg(feature = "postgres")]
 #[macro_export]
 macro_rules! db_run {
     ($conn:ident => $body:expr) => {
         match $conn {
             $crate::db::DbConn::Sqlite($conn) => $body,
             $crate::db::DbConn::Postgres($conn) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$conn` bound to the SQLite connection (this build has no PostgreSQL).
+#[cfg(not(feature = "postgres"))]
+#[macro_export]
+macro_rules! db_run {
+    ($conn:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite($conn) => $body,
         }
     };
 }
@@ -89,8 +105,16 @@ impl DbPool {
     /// or a plain path).
     pub fn build(database_url: &str, max_size: u32) -> anyhow::Result<Self> {
         if is_postgres_url(database_url) {
-            let manager = ConnectionManager::<PgConnection>::new(database_url);
-            return Ok(Self::Postgres(pool_builder(max_size).build(manager)?));
+            #[cfg(feature = "postgres")]
+            {
+                let manager = ConnectionManager::<PgConnection>::new(database_url);
+                return Ok(Self::Postgres(pool_builder(max_size).build(manager)?));
+            }
+            #[cfg(not(feature = "postgres"))]
+            anyhow::bail!(
+                "DATABASE_URL names a PostgreSQL server, but this build of Twofold has SQLite \
+                 only (rebuild with the default `postgres` feature)"
+            );
         }
         let path = database_url
             .strip_prefix("sqlite://")
@@ -111,6 +135,7 @@ impl DbPool {
     pub fn get(&self) -> Result<DbConn, diesel::r2d2::PoolError> {
         Ok(match self {
             Self::Sqlite(pool) => DbConn::Sqlite(pool.get()?),
+            #[cfg(feature = "postgres")]
             Self::Postgres(pool) => DbConn::Postgres(pool.get()?),
         })
     }
@@ -120,6 +145,7 @@ impl DbPool {
 pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<()> {
     let result = match conn {
         DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+        #[cfg(feature = "postgres")]
         DbConn::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
     };
     result.map_err(|e| anyhow::anyhow!("running migrations: {e}"))
@@ -178,13 +204,16 @@ where
         DbConn::Sqlite(c) => {
             AnsiTransactionManager::begin_transaction_sql(&mut **c, "BEGIN IMMEDIATE")?
         }
+        #[cfg(feature = "postgres")]
         DbConn::Postgres(c) => AnsiTransactionManager::begin_transaction(&mut **c)?,
     }
     let result = f(conn);
     let end = match (&result, &mut *conn) {
         (Ok(_), DbConn::Sqlite(c)) => AnsiTransactionManager::commit_transaction(&mut **c),
+        #[cfg(feature = "postgres")]
         (Ok(_), DbConn::Postgres(c)) => AnsiTransactionManager::commit_transaction(&mut **c),
         (Err(_), DbConn::Sqlite(c)) => AnsiTransactionManager::rollback_transaction(&mut **c),
+        #[cfg(feature = "postgres")]
         (Err(_), DbConn::Postgres(c)) => AnsiTransactionManager::rollback_transaction(&mut **c),
     };
     match (result, end) {

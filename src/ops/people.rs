@@ -101,6 +101,18 @@ pub async fn owner_of(app: &AppState, organization_id: i64) -> Result<User, AppE
         })
 }
 
+/// The owner of the organization of the person with this id, if there is such a person: the
+/// two-factor page names them as the one to ask for new recovery codes.
+pub async fn owner_for(app: &AppState, user_id: i64) -> Result<Option<User>, AppError> {
+    crate::db::run(&app.pool, move |c| {
+        let Some(user) = User::find(c, user_id)? else {
+            return Ok(None);
+        };
+        Ok(User::owner_of(c, user.organization_id)?)
+    })
+    .await
+}
+
 /// What a role change did.
 #[derive(Debug)]
 pub enum RoleChange {

@@ -13,6 +13,7 @@ use crate::auth::session::{FlashKind, PendingTwoFactor, TypedSession};
 use crate::domain::{Email, OneTimeCode};
 use crate::error::AppError;
 use crate::http::see_other;
+use crate::ops::people;
 use crate::ops::sign_in::{self, PasswordStep, TwoFactorStep};
 use crate::routes::{Chrome, EmptyForm, render};
 use crate::state::AppState;
@@ -127,6 +128,24 @@ pub struct TwoFactorForm {
 struct TwoFactorPage {
     chrome: Chrome,
     error: Option<String>,
+    /// The organization's owner (name, email): the one to ask for new recovery codes.
+    owner: Option<(String, String)>,
+}
+
+impl TwoFactorPage {
+    async fn new(
+        session: &TypedSession,
+        state: &AppState,
+        pending: &PendingTwoFactor,
+        error: Option<String>,
+    ) -> Result<Self, AppError> {
+        let owner = people::owner_for(state, pending.user_id).await?;
+        Ok(Self {
+            chrome: Chrome::anonymous(session)?,
+            error,
+            owner: owner.map(|o| (o.name, o.email)),
+        })
+    }
 }
 
 /// The pending state, if it has not expired.
@@ -152,17 +171,17 @@ fn sign_in_expired(session: &TypedSession) -> Result<HttpResponse, AppError> {
     render(&ExpiredPage { chrome }, StatusCode::UNAUTHORIZED)
 }
 
-pub async fn get_two_factor(session: TypedSession) -> Result<HttpResponse, AppError> {
-    if live_pending(&session, crate::now_unix()).is_none() {
+pub async fn get_two_factor(
+    session: TypedSession,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let Some(pending) = live_pending(&session, crate::now_unix()) else {
         if session.pending_two_factor().is_some() {
             return sign_in_expired(&session);
         }
         return Ok(see_other("/login"));
-    }
-    let page = TwoFactorPage {
-        chrome: Chrome::anonymous(&session)?,
-        error: None,
     };
+    let page = TwoFactorPage::new(&session, &state, &pending, None).await?;
     render(&page, StatusCode::OK)
 }
 
@@ -175,20 +194,17 @@ pub async fn post_two_factor(
     let Some(pending) = live_pending(&session, crate::now_unix()) else {
         return sign_in_expired(&session);
     };
-    let refuse = |status: StatusCode, message: String| -> Result<HttpResponse, AppError> {
-        let page = TwoFactorPage {
-            chrome: Chrome::anonymous(&session)?,
-            error: Some(message),
-        };
+    let refuse = async |status: StatusCode, message: String| {
+        let page = TwoFactorPage::new(&session, &state, &pending, Some(message)).await?;
         render(&page, status)
     };
     let code = match OneTimeCode::parse(&form.code) {
         Ok(code) => code,
-        Err(message) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, message),
+        Err(message) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, message).await,
     };
     match sign_in::two_factor_step(&state, pending, code, origin).await? {
         TwoFactorStep::Expired => sign_in_expired(&session),
-        TwoFactorStep::Refused(check) => refuse(StatusCode::UNAUTHORIZED, check.message()),
+        TwoFactorStep::Refused(check) => refuse(StatusCode::UNAUTHORIZED, check.message()).await,
         TwoFactorStep::SignedIn {
             user_id,
             epoch,

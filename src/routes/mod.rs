@@ -63,6 +63,9 @@ pub struct Viewer {
     pub name: String,
     pub organization: String,
     pub is_admin: bool,
+    /// Held on the 2FA setup pages by their organization's requirement: the layout offers no
+    /// links that would only bring them back there.
+    pub held: bool,
 }
 
 impl Chrome {
@@ -75,6 +78,11 @@ impl Chrome {
         })
     }
 
+    /// Whether the viewer is held on the 2FA setup pages by their organization.
+    pub fn held(&self) -> bool {
+        self.viewer.as_ref().is_some_and(|v| v.held)
+    }
+
     /// The layout for a signed-in person.
     pub fn signed_in(signed_in: &SignedIn) -> Result<Self, AppError> {
         Ok(Self {
@@ -83,6 +91,7 @@ impl Chrome {
                 name: signed_in.user.name.clone(),
                 organization: signed_in.organization.name.clone(),
                 is_admin: signed_in.user.role >= Role::Admin,
+                held: signed_in.must_set_up_two_factor(),
             }),
             flash: signed_in.session.take_flash(),
         })

@@ -73,6 +73,7 @@ impl TestApp {
     }
 
     /// Runs statements on the PostgreSQL server's maintenance database.
+    #[cfg(feature = "postgres")]
     pub fn postgres_admin(server: &str) -> impl Fn(&str) {
         use diesel::{Connection, RunQueryDsl};
         let url = format!("{server}/postgres");
@@ -156,6 +157,7 @@ impl TestApp {
 
 /// Creates an empty database on the PostgreSQL server at `server` (a URL without a database
 /// name) and returns its URL: every test app gets its own, as on SQLite it gets its own file.
+#[cfg(feature = "postgres")]
 pub fn fresh_postgres_database(server: &str) -> String {
     let server = server.trim_end_matches('/');
     let name = format!("twofold_test_{}", hex::encode(rand_bytes()));
@@ -163,6 +165,13 @@ pub fn fresh_postgres_database(server: &str) -> String {
     format!("{server}/{name}")
 }
 
+/// Without the `postgres` feature there is no PostgreSQL run of the suite.
+#[cfg(not(feature = "postgres"))]
+pub fn fresh_postgres_database(_server: &str) -> String {
+    panic!("TWOFOLD_TEST_POSTGRES_URL is set, but this build has no PostgreSQL support")
+}
+
+#[cfg(feature = "postgres")]
 fn rand_bytes() -> [u8; 8] {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();

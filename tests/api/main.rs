@@ -1,10 +1,13 @@
-//! Twofold's integration tests: the real app over HTTP on a temp SQLite file. One binary, so
-//! the suite links once.
+//! Twofold's integration tests: the real app over HTTP on a temp SQLite file (or a fresh
+//! PostgreSQL database when `TWOFOLD_TEST_POSTGRES_URL` names a server). One binary, so the
+//! suite links once. The browser suite needs headless Chromium and is built with the
+//! `browser-tests` feature, which `.ci/test` turns on; plain `cargo test` runs the rest.
 
 mod helpers;
 
 mod audit_log;
 mod bad_input;
+#[cfg(feature = "browser-tests")]
 mod browser;
 mod brute_force;
 mod cli;

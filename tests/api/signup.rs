@@ -198,6 +198,7 @@ async fn the_health_check_answers_when_the_database_does() {
 
 /// On the PostgreSQL run of the suite: a database server that no longer has the database.
 /// (An embedded SQLite file stays open in the process, so there the check can only pass.)
+#[cfg(feature = "postgres")]
 #[actix_rt::test]
 async fn the_health_check_fails_while_postgresql_does_not_answer() {
     let app = TestApp::spawn().await;

@@ -111,13 +111,13 @@ pub async fn get_audit_log(
         events: events
             .into_iter()
             .map(|e| EventRow {
-                when: format::time(e.created_at),
+                when: format::time_in_utc_column(e.created_at),
                 what: e.event.describe().to_owned(),
                 actor: name_of(e.actor_id),
                 subject: name_of(e.subject_id),
                 detail: e.detail,
                 address: e.client_address,
-                browser: e.user_agent,
+                browser: format::browser(&e.user_agent),
             })
             .collect(),
         page,

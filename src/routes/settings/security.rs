@@ -40,6 +40,10 @@ pub(super) struct RecoveryCodesPage {
     pub chrome: Chrome,
     pub heading: &'static str,
     pub codes: Vec<String>,
+    /// Whose codes they are (the email), and their organization: the downloaded and printed
+    /// copies say so.
+    pub account: String,
+    pub organization: String,
     /// Whether this session was ended (2FA turned on or moved): the page says to sign in again.
     pub signed_out: bool,
 }
@@ -112,6 +116,8 @@ pub async fn post_recovery_codes(
         chrome: Chrome::signed_in(&signed_in)?,
         heading: "Your new recovery codes",
         codes,
+        account: signed_in.user.email.clone(),
+        organization: signed_in.organization.name.clone(),
         signed_out: false,
     };
     render(&page, StatusCode::OK)

@@ -177,6 +177,8 @@ pub async fn post_confirm(
             "Two-factor authentication is on"
         },
         codes,
+        account: signed_in.user.email.clone(),
+        organization: signed_in.organization.name.clone(),
         signed_out: true,
     };
     render(&page, StatusCode::OK)

@@ -449,6 +449,25 @@ impl Browser {
         self.click(&target).await;
     }
 
+    /// Waits for the page's confirmation dialog (`window.confirm`), accepts or dismisses it,
+    /// and returns what it asked.
+    pub async fn answer_dialog(&self, accept: bool) -> String {
+        let url = format!("{}/alert/text", self.session);
+        for _ in 0..POLL_ATTEMPTS {
+            if let Ok(text) = self.try_command("GET", &url, Value::Null).await {
+                let answer = if accept {
+                    "/alert/accept"
+                } else {
+                    "/alert/dismiss"
+                };
+                self.post(answer, json!({})).await;
+                return text.as_str().unwrap_or_default().to_owned();
+            }
+            actix_rt::time::sleep(POLL).await;
+        }
+        panic!("the page asked nothing");
+    }
+
     /// Clicks an element.
     pub async fn click(&self, element: &Element) {
         self.element_post(element, "/click", json!({})).await;

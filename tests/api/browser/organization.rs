@@ -90,7 +90,19 @@ async fn requiring_two_factor_signs_out_a_member_who_then_sets_it_up_at_the_next
     assert!(warning.contains("bob@example.com"), "{warning}");
     let checkbox = owner.find("#enforce_two_factor").await;
     owner.click(&checkbox).await;
+    // The page asks first, saying how many would be signed out; "Cancel" changes nothing.
     owner.click_on("Save").await;
+    let question = owner.answer_dialog(false).await;
+    assert!(
+        question.contains("1 person without it will be signed out"),
+        "{question}"
+    );
+    visit(&owner, &app, "/settings/organization-security").await;
+    assert_eq!(owner.text("#enforcement").await, "Optional");
+    let checkbox = owner.find("#enforce_two_factor").await;
+    owner.click(&checkbox).await;
+    owner.click_on("Save").await;
+    owner.answer_dialog(true).await;
     owner.wait_for_path("/settings/organization-security").await;
     owner.wait_for_text("#enforcement", "Required").await;
 
@@ -102,6 +114,15 @@ async fn requiring_two_factor_signs_out_a_member_who_then_sets_it_up_at_the_next
         .await;
     bob.wait_for("#two-factor-required").await;
     bob.wait_for("#setup-key").await;
+    // The page offers nothing that would only bring him back: no settings, no Cancel.
+    assert!(
+        bob.try_find(".sidebar").await.is_none(),
+        "a sidebar is shown"
+    );
+    let offered = bob.page_text().await;
+    for link in ["Settings", "Cancel", "Security", "Owner"] {
+        assert!(!offered.contains(link), "{link} is offered:\n{offered}");
+    }
     // Nothing else opens until 2FA is on: Bob is held at the QR code.
     visit(&bob, &app, "/").await;
     bob.wait_for_path("/settings/security/two-factor/setup")
@@ -133,12 +154,19 @@ async fn a_member_signs_in_with_recovery_codes_the_owner_had_emailed_to_him() {
     // Bob lost phone and codes: the owner emails him new ones from the people table.
     visit(&owner, &app, "/settings/users").await;
     let id = app.user_id("bob@example.com");
+    let manage = owner.find(&format!("tr[data-person='{id}'] summary")).await;
+    owner.click(&manage).await;
     let button = owner
         .find(&format!(
             "tr[data-person='{id}'] form[action$='/recovery-codes'] button"
         ))
         .await;
     owner.click(&button).await;
+    let question = owner.answer_dialog(true).await;
+    assert!(
+        question.starts_with("Email Bob Builder five new recovery codes?"),
+        "{question}"
+    );
     owner.wait_for_path("/settings/users").await;
     let flash = owner.text(".flash-success").await;
     assert!(flash.contains("emailed to Bob Builder"), "{flash}");

@@ -9,10 +9,21 @@ use super::{
 };
 use crate::helpers::{PASSWORD, TestApp};
 
-/// What Copy and Download must give: the codes as shown, one per line.
+/// What Copy must give: the codes as shown, one per line.
 fn as_text(codes: &[String]) -> String {
     codes.iter().map(|c| format!("{c}\n")).collect()
 }
+
+/// What the downloaded file must hold: whose codes they are, then the codes.
+fn as_file(codes: &[String]) -> String {
+    format!(
+        "Twofold recovery codes for ada@example.com (Acme). Each code works once.\n\n{}",
+        as_text(codes)
+    )
+}
+
+/// The downloaded file's name: it names the account.
+const FILE: &str = "twofold-recovery-codes-ada@example.com.txt";
 
 /// Clicks Copy and returns what the clipboard then holds.
 async fn copy(browser: &Browser) -> String {
@@ -44,11 +55,12 @@ async fn the_recovery_codes_can_be_copied_and_downloaded_exactly_as_shown() {
     assert_eq!(copy(&browser).await, as_text(&codes));
 
     browser.click_on("Download (.txt)").await;
-    wait_for_status(&browser, "Downloaded twofold-recovery-codes.txt.").await;
-    assert_eq!(
-        browser.downloaded("twofold-recovery-codes.txt").await,
-        as_text(&codes)
-    );
+    wait_for_status(&browser, &format!("Downloaded {FILE}.")).await;
+    assert_eq!(browser.downloaded(FILE).await, as_file(&codes));
+    // Print sits beside them, and the page says what the codes are not for.
+    browser.button_or_link("Print").await;
+    let note = browser.text("#not-everyday").await;
+    assert!(note.starts_with("These are not everyday codes"), "{note}");
 }
 
 #[actix_rt::test]
@@ -73,11 +85,8 @@ async fn regenerated_recovery_codes_replace_the_old_ones_and_can_be_copied_and_d
 
     assert_eq!(copy(&browser).await, as_text(&new_codes));
     browser.click_on("Download (.txt)").await;
-    wait_for_status(&browser, "Downloaded twofold-recovery-codes.txt.").await;
-    assert_eq!(
-        browser.downloaded("twofold-recovery-codes.txt").await,
-        as_text(&new_codes)
-    );
+    wait_for_status(&browser, &format!("Downloaded {FILE}.")).await;
+    assert_eq!(browser.downloaded(FILE).await, as_file(&new_codes));
 
     browser.click_on("Back to Security").await;
     browser.wait_for_path("/settings/security").await;

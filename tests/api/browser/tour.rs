@@ -24,6 +24,10 @@ pub const GALLERY: &[(&str, &str)] = &[
     ("sign-in", "Sign in"),
     ("two-factor", "Sign in: the two-factor step"),
     ("home", "Home"),
+    (
+        "home-after-recovery-code",
+        "Home after a sign-in with a recovery code",
+    ),
     ("security-off", "Settings › Security, 2FA off"),
     ("setup", "Turning on 2FA: the QR code and the setup key"),
     ("confirm", "Turning on 2FA: password and code"),
@@ -35,13 +39,21 @@ pub const GALLERY: &[(&str, &str)] = &[
     ("owner", "Settings › Owner"),
     (
         "people",
-        "Settings › Users: the people table and the invitation form",
+        "Settings › Users: the people table with its 2FA column, and the invitation form",
+    ),
+    (
+        "owner-sends-codes",
+        "Settings › Users: the owner has emailed someone new recovery codes",
     ),
     (
         "organization-security",
         "Settings › Organization Security: requiring 2FA",
     ),
     ("audit-log", "Settings › Audit log"),
+    (
+        "enforced-setup",
+        "Turning on 2FA when the organization requires it",
+    ),
 ];
 
 /// The widths every page is checked and photographed at.
@@ -256,6 +268,19 @@ async fn every_page_passes_the_accessibility_check_at_both_widths_and_is_photogr
     browser.click_on("Users").await;
     browser.wait_for_path("/settings/users").await;
     tour.check("users").await;
+    // A table with several people, three of them with 2FA on who have signed in before.
+    let organization_id = app.count("SELECT id FROM organizations");
+    app.add_people(organization_id, 7);
+    let sealed = if app.sqlite_path().is_some() {
+        "X'00'"
+    } else {
+        "'\\x00'::bytea"
+    };
+    app.execute(&format!(
+        "UPDATE users SET totp_secret = {sealed}, last_sign_in_at = 1764560000 \
+         WHERE email IN ('person0001@example.com', 'person0002@example.com', \
+         'person0004@example.com')"
+    ));
     browser
         .fill_in_within("#invite", "Name", "Bob Builder")
         .await;
@@ -265,6 +290,20 @@ async fn every_page_passes_the_accessibility_check_at_both_widths_and_is_photogr
     browser.click_on("Send invitation").await;
     browser.wait_for("#invitations").await;
     tour.photograph("people").await;
+    let person = app.user_id("person0001@example.com");
+    let manage = browser
+        .find(&format!("tr[data-person='{person}'] summary"))
+        .await;
+    browser.click(&manage).await;
+    let button = browser
+        .find(&format!(
+            "tr[data-person='{person}'] form[action$='/recovery-codes'] button"
+        ))
+        .await;
+    browser.click(&button).await;
+    browser.answer_dialog(true).await;
+    browser.wait_for(".flash-success").await;
+    tour.photograph("owner-sends-codes").await;
     browser.click_on("Organization Security").await;
     browser
         .wait_for_path("/settings/organization-security")
@@ -297,7 +336,28 @@ async fn every_page_passes_the_accessibility_check_at_both_widths_and_is_photogr
     enter_password(&browser, &app, "ada@example.com").await;
     enter_code(&browser, &first_code).await;
     browser.wait_for_path("/").await;
-    tour.check("home after a recovery code").await;
+    tour.photograph("home-after-recovery-code").await;
+
+    // The owner requires 2FA (the page asks first); Bob joins through his invitation and,
+    // at his first sign-in, is held on the setup page.
+    visit(&browser, &app, "/settings/organization-security").await;
+    let checkbox = browser.find("#enforce_two_factor").await;
+    browser.click(&checkbox).await;
+    browser.click_on("Save").await;
+    browser.answer_dialog(true).await;
+    browser.wait_for_text("#enforcement", "Required").await;
+    visit(&browser, &app, &invitation).await;
+    browser.fill_in("Password", PASSWORD).await;
+    browser.click_on("Join Acme").await;
+    browser.wait_for_path("/login").await;
+    browser.fill_in("Email", "bob@example.com").await;
+    browser.fill_in("Password", PASSWORD).await;
+    browser.click_on("Sign in").await;
+    browser
+        .wait_for_path("/settings/security/two-factor/setup")
+        .await;
+    browser.wait_for("#two-factor-required").await;
+    tour.photograph("enforced-setup").await;
 
     // The two-factor step ends after a while; an app where it lasts a second shows the page.
     let hasty = TestApp::spawn_with(|c| c.two_factor_step_secs = 1).await;

@@ -154,7 +154,10 @@ pub async fn users_page(
                 can_deactivate: policy::may_deactivate(actor, subject).is_ok(),
                 can_issue_codes: policy::may_issue_recovery_codes(actor, subject).is_ok(),
                 codes_left: found.codes_left.get(&p.id).copied().unwrap_or(0),
-                last_sign_in: p.last_sign_in_at.map(format::time).unwrap_or_default(),
+                last_sign_in: p
+                    .last_sign_in_at
+                    .map(format::time_in_utc_column)
+                    .unwrap_or_default(),
                 id: p.id,
                 name: p.name.clone(),
                 email: p.email.clone(),

@@ -32,8 +32,15 @@ impl Field {
         Self::RecoveryCodes,
     ];
 
-    /// The columns of a viewer who has not picked any: 2FA is a field one adds.
-    pub const DEFAULT: [Self; 4] = [Self::Name, Self::Email, Self::Role, Self::LastSignIn];
+    /// The columns of a viewer who has not picked any: the table is about 2FA, so its column
+    /// is there from the start (and can be taken away in the picker).
+    pub const DEFAULT: [Self; 5] = [
+        Self::Name,
+        Self::Email,
+        Self::Role,
+        Self::TwoFactor,
+        Self::LastSignIn,
+    ];
 
     /// The form's and the database's name for the column.
     pub fn key(self) -> &'static str {
@@ -54,7 +61,7 @@ impl Field {
             Self::Email => "Email",
             Self::Role => "Role",
             Self::TwoFactor => "2FA",
-            Self::LastSignIn => "Last sign-in",
+            Self::LastSignIn => "Last sign-in (UTC)",
             Self::RecoveryCodes => "Recovery codes left",
         }
     }
@@ -233,9 +240,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_default_columns_leave_2fa_to_be_added() {
+    fn the_default_columns_include_2fa() {
         assert_eq!(Field::chosen(None), Field::DEFAULT.to_vec());
-        assert!(!Field::DEFAULT.contains(&Field::TwoFactor));
+        assert!(Field::DEFAULT.contains(&Field::TwoFactor));
         assert_eq!(
             Field::chosen(Some("two_factor,name,retired")),
             vec![Field::TwoFactor, Field::Name]
