@@ -37,6 +37,11 @@ pub struct Config {
     pub two_factor_step_secs: i64,
     /// How long a signed-in session lasts.
     pub sessions: SessionLifetime,
+    /// `TWOFOLD_REAUTH_MINUTES`: how long a second factor proven in a session (at sign-in or
+    /// since) spares it the code that sensitive actions ask for; 0 asks every time.
+    pub reauth_secs: i64,
+    /// How often expired rows (attempt counters, ended sessions) are pruned, in seconds.
+    pub prune_every_secs: u64,
 }
 
 /// How long a signed-in session lasts. Both limits are checked on the server at every
@@ -59,29 +64,49 @@ impl Default for SessionLifetime {
     }
 }
 
-/// How many failed passwords and codes are tolerated before attempts are refused.
+/// How many passwords and codes may be checked before attempts are refused. Every attempt is
+/// counted before it is checked (see `crate::auth::throttle`); a success gives it back.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
-    /// Consecutive failures on one account before it is locked for a while.
-    pub account_failures: i32,
-    /// The first lock's length; each further failure doubles it, up to `account_lock_max_secs`.
-    pub account_lock_secs: i64,
+    /// Wrong passwords checked for one account from one client address before a lock: a
+    /// stranger's guesses lock out the stranger's address, not the person.
+    pub password_attempts: i32,
+    /// Wrong codes checked for one account (from anywhere) before a lock: whoever reaches the
+    /// code has the password already.
+    pub code_attempts: i32,
+    /// The first lock's length; each further attempt doubles it, up to `lock_max_secs`.
+    pub lock_secs: i64,
     /// The longest lock.
+    pub lock_max_secs: i64,
+    /// The account's ceiling: wrong passwords from all addresses together (NIST SP 800-63B
+    /// allows up to 100). Reaching it locks password sign-ins to the account and emails the
+    /// person.
+    pub account_attempts: i32,
+    /// The ceiling's first lock; it doubles like the others, up to `account_lock_max_secs`.
+    pub account_lock_secs: i64,
+    /// The ceiling's longest lock.
     pub account_lock_max_secs: i64,
-    /// Failures allowed from one client address within `client_window_secs`.
-    pub client_failures: i32,
+    /// Attempts of any kind from one client address (an IPv6 /64) within `client_window_secs`.
+    pub client_attempts: i32,
     /// The length of a client address's counting window.
     pub client_window_secs: i64,
+    /// How long failures are remembered when nothing more is tried (and nothing is locked).
+    pub memory_secs: i64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            account_failures: 10,
-            account_lock_secs: 30,
-            account_lock_max_secs: 3600,
-            client_failures: 100,
+            password_attempts: 10,
+            code_attempts: 10,
+            lock_secs: 30,
+            lock_max_secs: 3600,
+            account_attempts: 100,
+            account_lock_secs: 15 * 60,
+            account_lock_max_secs: 24 * 3600,
+            client_attempts: 100,
             client_window_secs: 900,
+            memory_secs: 24 * 3600,
         }
     }
 }
@@ -144,10 +169,12 @@ impl Config {
     fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let bind = get("TWOFOLD_BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned());
         let data_dir = PathBuf::from(get("TWOFOLD_DATA_DIR").unwrap_or_else(|| "./data".into()));
-        std::fs::create_dir_all(&data_dir).map_err(|source| ConfigError::DataDir {
-            path: data_dir.clone(),
-            source,
-        })?;
+        std::fs::create_dir_all(&data_dir)
+            .and_then(|()| keep_private(&data_dir))
+            .map_err(|source| ConfigError::DataDir {
+                path: data_dir.clone(),
+                source,
+            })?;
         let database_url = match get("DATABASE_URL") {
             Some(url) => url,
             None => data_dir
@@ -190,6 +217,17 @@ impl Config {
                 });
             }
         };
+        let reauth_minutes = match get("TWOFOLD_REAUTH_MINUTES") {
+            None => 10,
+            Some(v) => v
+                .parse::<i64>()
+                .ok()
+                .filter(|m| (0..=24 * 60).contains(m))
+                .ok_or(ConfigError::Invalid {
+                    name: "TWOFOLD_REAUTH_MINUTES",
+                    reason: "must be a whole number of minutes from 0 to 1440".into(),
+                })?,
+        };
         let trusted_proxies = get("TWOFOLD_TRUSTED_PROXIES")
             .unwrap_or_default()
             .split(',')
@@ -217,6 +255,8 @@ impl Config {
             trusted_proxies,
             two_factor_step_secs: 5 * 60,
             sessions: SessionLifetime::default(),
+            reauth_secs: reauth_minutes * 60,
+            prune_every_secs: 600,
         })
     }
 
@@ -224,6 +264,35 @@ impl Config {
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
     }
+}
+
+/// Makes the data directory its user's alone (0700), and everything Twofold creates from now
+/// on too: the process's umask becomes 077, so the SQLite database and its journal, the
+/// generated key and the outbox's emails are readable by the server's user only.
+#[cfg(unix)]
+fn keep_private(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    #[cfg(target_os = "linux")]
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+}
+
+#[cfg(not(unix))]
+fn keep_private(_dir: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// Restricts an existing file to its owner (0600): a database file made before the umask was
+/// set, or by another tool.
+#[cfg(unix)]
+pub fn make_private(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+}
+
+#[cfg(not(unix))]
+pub fn make_private(_path: &Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 /// Reads `<data dir>/secret_key`, creating it (mode 0600) with a fresh key on first run.

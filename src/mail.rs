@@ -13,6 +13,7 @@ use anyhow::Context;
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Body, Mailbox};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{Address, Message, SmtpTransport, Transport as _};
 use percent_encoding::percent_decode_str;
 use rand::RngCore;
@@ -61,6 +62,7 @@ impl Mailer {
             None => {
                 let dir = outbox_dir(&config.data_dir);
                 std::fs::create_dir_all(&dir)
+                    .and_then(|()| private_folder(&dir))
                     .with_context(|| format!("creating the outbox {}", dir.display()))?;
                 Transport::Outbox(dir)
             }
@@ -163,6 +165,36 @@ fn default_from_address(public_url: &str) -> anyhow::Result<Address> {
         .context("building the default sender address")
 }
 
+/// The outbox holds codes and links that open accounts: its user's alone.
+#[cfg(unix)]
+fn private_folder(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+}
+
+#[cfg(not(unix))]
+fn private_folder(_dir: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// Writes a new file readable by its owner only (0600), whatever the umask.
+#[cfg(unix)]
+fn private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(contents)
+}
+
+#[cfg(not(unix))]
+fn private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
+
 /// Writes one message as `<time>-<random>.eml`: the name sorts by time of sending, and the
 /// file appears whole (written under another name, then renamed), so a reader of the outbox
 /// never sees half a message.
@@ -175,27 +207,45 @@ fn write_eml(dir: &Path, message: &[u8]) -> anyhow::Result<()> {
     rand::rng().fill_bytes(&mut random);
     let name = format!("{nanos:020}-{}", hex::encode(random));
     let partial = dir.join(format!(".{name}.partial"));
-    std::fs::write(&partial, message).with_context(|| format!("writing {}", partial.display()))?;
+    private_file(&partial, message).with_context(|| format!("writing {}", partial.display()))?;
     std::fs::rename(&partial, dir.join(format!("{name}.eml")))
         .with_context(|| format!("renaming {}", partial.display()))?;
     Ok(())
 }
 
-/// The SMTP transport for `smtp://[user[:password]@]host[:port]`: plain SMTP to a relay,
-/// such as the local mail server of the machine (port 25 by default). TLS is left to that
-/// relay, so the binary carries no TLS stack.
+/// The SMTP transport for `TWOFOLD_SMTP_URL`.
 fn smtp_transport(url: &str) -> anyhow::Result<SmtpTransport> {
     let settings = SmtpSettings::parse(url)?;
-    let mut builder = SmtpTransport::builder_dangerous(settings.host).port(settings.port);
+    let tls =
+        |host: &str| TlsParameters::new(host.to_owned()).context("TWOFOLD_SMTP_URL's host for TLS");
+    let mut builder = SmtpTransport::builder_dangerous(&settings.host)
+        .port(settings.port)
+        .tls(match settings.security {
+            Security::StartTls => Tls::Opportunistic(tls(&settings.host)?),
+            Security::Tls => Tls::Wrapper(tls(&settings.host)?),
+            Security::Plain => Tls::None,
+        });
     if let Some((user, password)) = settings.credentials {
         builder = builder.credentials(Credentials::new(user, password));
     }
     Ok(builder.build())
 }
 
+/// How the connection to the mail server is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Security {
+    /// `smtp://`: STARTTLS whenever the server offers it (port 587 or 25).
+    StartTls,
+    /// `smtps://`: TLS from the first byte (port 465).
+    Tls,
+    /// `smtp+plain://`: no TLS, for a relay on the same machine or network.
+    Plain,
+}
+
 /// What an SMTP URL says.
 #[derive(Debug, PartialEq, Eq)]
 struct SmtpSettings {
+    security: Security,
     host: String,
     port: u16,
     credentials: Option<(String, String)>,
@@ -203,12 +253,18 @@ struct SmtpSettings {
 
 impl SmtpSettings {
     fn parse(url: &str) -> anyhow::Result<Self> {
-        let rest = url.strip_prefix("smtp://").ok_or_else(|| {
-            anyhow::anyhow!(
-                "TWOFOLD_SMTP_URL must look like smtp://[user:password@]host[:port] \
-                 (plain SMTP to a relay; smtps:// is not supported)"
-            )
-        })?;
+        let (security, rest, default_port) = if let Some(rest) = url.strip_prefix("smtp://") {
+            (Security::StartTls, rest, 25)
+        } else if let Some(rest) = url.strip_prefix("smtps://") {
+            (Security::Tls, rest, 465)
+        } else if let Some(rest) = url.strip_prefix("smtp+plain://") {
+            (Security::Plain, rest, 25)
+        } else {
+            anyhow::bail!(
+                "TWOFOLD_SMTP_URL must look like smtp://, smtps:// or smtp+plain:// \
+                 [user:password@]host[:port]"
+            );
+        };
         let rest = rest.trim_end_matches('/');
         let (credentials, host_port) = match rest.rsplit_once('@') {
             Some((userinfo, host_port)) => {
@@ -229,13 +285,14 @@ impl SmtpSettings {
                 port.parse::<u16>()
                     .context("TWOFOLD_SMTP_URL's port is not a number")?,
             ),
-            _ => (host_port, 25),
+            _ => (host_port, default_port),
         };
         let host = host.trim_start_matches('[').trim_end_matches(']');
         if host.is_empty() {
             anyhow::bail!("TWOFOLD_SMTP_URL names no host");
         }
         Ok(Self {
+            security,
             host: host.to_owned(),
             port,
             credentials,
@@ -252,6 +309,7 @@ mod tests {
         assert_eq!(
             SmtpSettings::parse("smtp://localhost").expect("valid"),
             SmtpSettings {
+                security: Security::StartTls,
                 host: "localhost".into(),
                 port: 25,
                 credentials: None
@@ -260,6 +318,7 @@ mod tests {
         assert_eq!(
             SmtpSettings::parse("smtp://ada:p%40ss@mail.example.com:2525").expect("valid"),
             SmtpSettings {
+                security: Security::StartTls,
                 host: "mail.example.com".into(),
                 port: 2525,
                 credentials: Some(("ada".into(), "p@ss".into()))
@@ -269,7 +328,11 @@ mod tests {
             SmtpSettings::parse("smtp://[::1]:25").expect("valid").host,
             "::1"
         );
-        assert!(SmtpSettings::parse("smtps://mail.example.com").is_err());
+        let tls = SmtpSettings::parse("smtps://mail.example.com").expect("valid");
+        assert_eq!((tls.security, tls.port), (Security::Tls, 465));
+        let plain = SmtpSettings::parse("smtp+plain://localhost").expect("valid");
+        assert_eq!((plain.security, plain.port), (Security::Plain, 25));
+        assert!(SmtpSettings::parse("http://mail.example.com").is_err());
         assert!(SmtpSettings::parse("smtp://mail.example.com:port").is_err());
         assert!(SmtpSettings::parse("smtp://").is_err());
     }

@@ -33,6 +33,13 @@ pub enum Alert {
         by: String,
         codes: Vec<String>,
     },
+    /// The person regenerated their recovery codes.
+    CodesRegenerated,
+    /// So many wrong passwords were tried for the account, from all addresses together, that
+    /// password sign-ins to it are paused for a while.
+    PasswordGuessing {
+        paused_secs: i64,
+    },
 }
 
 impl Alert {
@@ -45,6 +52,8 @@ impl Alert {
             Self::TwoFactorReset => Event::TwoFactorReset,
             Self::RecoveryCodeUsed { .. } => Event::RecoveryCodeUsed,
             Self::CodesIssued { .. } => Event::RecoveryCodesIssued,
+            Self::CodesRegenerated => Event::RecoveryCodesRegenerated,
+            Self::PasswordGuessing { .. } => Event::PasswordSignInsPaused,
         }
     }
 
@@ -55,6 +64,8 @@ impl Alert {
             Self::TwoFactorDisabled | Self::TwoFactorReset => "Two-factor authentication is off",
             Self::RecoveryCodeUsed { .. } => "A recovery code was used to sign in",
             Self::CodesIssued { .. } => "Your new recovery codes",
+            Self::CodesRegenerated => "Your recovery codes were regenerated",
+            Self::PasswordGuessing { .. } => "Someone is trying to guess your password",
         }
     }
 
@@ -80,6 +91,16 @@ impl Alert {
             Self::CodesIssued { by, .. } => format!(
                 "{by}, the owner of your organization, generated five new recovery codes \
                  for your Twofold account."
+            ),
+            Self::CodesRegenerated => "Five new recovery codes were generated for your \
+                 Twofold account; your previous codes no longer work."
+                .into(),
+            Self::PasswordGuessing { paused_secs } => format!(
+                "Many wrong passwords were tried for your Twofold account, from several \
+                 places. To stop the guessing, signing in with a password is paused for {}. \
+                 If you have two-factor authentication on, the guesser still needs your \
+                 second factor; consider changing your password.",
+                crate::format::wait(*paused_secs)
             ),
         }
     }
@@ -161,6 +182,36 @@ pub struct InvitationEmail<'a> {
     pub inviter: &'a str,
     pub organization: &'a str,
     pub expires_at: i64,
+}
+
+#[derive(Template)]
+#[template(path = "email/invitation_existing_account.txt")]
+struct InvitationExistingAccountText<'a> {
+    name: &'a str,
+    inviter: &'a str,
+    organization: &'a str,
+    role: &'a str,
+    sign_in_link: String,
+}
+
+/// The email to an invited address that already has an account (in another organization):
+/// it has no link. The inviter's page answers exactly as for any invitation, so that inviting
+/// does not tell who has an account; only the address's owner learns of it.
+pub fn invitation_to_existing_account(invitation: &InvitationEmail<'_>) -> Result<Mail, AppError> {
+    let body = InvitationExistingAccountText {
+        name: invitation.name,
+        inviter: invitation.inviter,
+        organization: invitation.organization,
+        role: invitation.role,
+        sign_in_link: format!("{}/login", invitation.public_url),
+    }
+    .render()?;
+    Ok(Mail {
+        to_name: invitation.name.to_owned(),
+        to_address: invitation.email.to_owned(),
+        subject: format!("Join {} on Twofold", invitation.organization),
+        body,
+    })
 }
 
 /// The invitation email with its link.

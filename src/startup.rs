@@ -18,14 +18,25 @@ use crate::error::AppError;
 use crate::routes;
 use crate::state::AppState;
 
-/// The session cookie's name.
+/// The session cookie's name on a plain-HTTP deployment (development, tests).
 pub const SESSION_COOKIE: &str = "twofold_session";
+
+/// The session cookie's name behind an `https://` public URL: the `__Host-` prefix makes
+/// browsers refuse it unless it is Secure, for the whole host (`Path=/`) and without a
+/// `Domain`, so no sibling subdomain can plant or overwrite it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-twofold_session";
 
 /// Headers on every response. The CSP allows no inline script; the one small script and the
 /// stylesheet come from our own origin. Pages default to `no-store`: they carry personal data,
-/// secrets (the setup key) and recovery codes; static files set their own caching.
-fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
+/// secrets (the setup key) and recovery codes; static files set their own caching. Behind an
+/// `https://` public URL, browsers are also told to use HTTPS only (HSTS, for a year).
+fn security_headers(https: bool) -> DefaultHeaders {
+    let headers = if https {
+        DefaultHeaders::new().add(("Strict-Transport-Security", "max-age=31536000"))
+    } else {
+        DefaultHeaders::new()
+    };
+    headers
         .add((
             "Content-Security-Policy",
             "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -80,13 +91,21 @@ impl Application {
         let address = listener.local_addr()?;
         let secure = config.secure_cookies();
         let state = web::Data::new(AppState::new(config, pool)?);
+        crate::ops::maintenance::prune_in_the_background(state.clone().into_inner());
 
         let server = HttpServer::new(move || {
             let sessions = SessionMiddleware::builder(
                 CookieSessionStore::default(),
                 state.keys.cookie.clone(),
             )
-            .cookie_name(SESSION_COOKIE.to_owned())
+            .cookie_name(
+                if secure {
+                    SECURE_SESSION_COOKIE
+                } else {
+                    SESSION_COOKIE
+                }
+                .to_owned(),
+            )
             .cookie_content_security(CookieContentSecurity::Private)
             .cookie_http_only(true)
             .cookie_same_site(SameSite::Lax)
@@ -101,7 +120,7 @@ impl Application {
                 // Inside the session middleware, which it reads.
                 .wrap(from_fn(crate::auth::enforcement::require_two_factor))
                 .wrap(sessions)
-                .wrap(security_headers())
+                .wrap(security_headers(secure))
                 .wrap(from_fn(crate::telemetry::log_request))
                 .configure(routes::configure)
                 .default_service(web::to(routes::not_found))

@@ -121,6 +121,29 @@ impl Hasher {
     }
 }
 
+impl Hasher {
+    /// Whether a stored hash was made at another cost than the configured one: then the
+    /// password, once known right, is hashed again. This keeps real hashes at the cost of the
+    /// dummy one that unknown emails are checked against, so that a changed
+    /// `TWOFOLD_BCRYPT_COST` does not make known accounts answer at another speed.
+    pub fn needs_rehash(&self, hash: &str) -> bool {
+        cost_of(hash) != Some(self.cost)
+    }
+
+    /// Hashes a password that was just verified (the same text, at the configured cost).
+    pub async fn rehash(&self, password: String) -> Result<String, AppError> {
+        let cost = self.cost;
+        self.run(move || bcrypt::non_truncating_hash(password, cost))
+            .await?
+            .map_err(|e| AppError::Unexpected(anyhow::Error::new(e).context("bcrypt hash")))
+    }
+}
+
+/// The cost a bcrypt hash (`$2b$12$…`) was made at.
+pub fn cost_of(hash: &str) -> Option<u32> {
+    hash.split('$').nth(2)?.parse().ok()
+}
+
 /// How much higher the bcrypt threads' nice value is than the request threads': when both are
 /// ready, the kernel runs the request's work first. Alone, they still get every idle core.
 pub const BCRYPT_NICE: i32 = 10;
@@ -154,6 +177,16 @@ pub fn verify_blocking(candidate: &str, hash: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hash_tells_its_cost() {
+        let hash = bcrypt::non_truncating_hash("correct horse battery", 5).expect("hash");
+        assert_eq!(cost_of(&hash), Some(5));
+        assert_eq!(cost_of("not a hash"), None);
+        let hasher = Hasher::with_threads(5, 1);
+        assert!(!hasher.needs_rehash(&hash));
+        assert!(Hasher::with_threads(6, 1).needs_rehash(&hash));
+    }
 
     #[test]
     fn a_password_verifies_only_against_its_own_hash() {

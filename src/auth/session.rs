@@ -32,6 +32,8 @@ const FLASH: &str = "flash";
 const VIA_RECOVERY: &str = "via_recovery";
 const ISSUED_AT: &str = "iat";
 const LAST_SEEN: &str = "seen";
+const SECOND_FACTOR_AT: &str = "2fa_at";
+const SETUP_STARTED: &str = "setup";
 
 /// The state between a right password and a right code: not signed in yet.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -39,6 +41,17 @@ pub struct PendingTwoFactor {
     pub user_id: i64,
     pub epoch: i64,
     pub expires_at: i64,
+}
+
+/// What a sign-in proved besides the password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecondFactorUsed {
+    /// Nothing: the person has no 2FA.
+    None,
+    /// A code from the authenticator app.
+    Code,
+    /// One of the recovery codes.
+    RecoveryCode,
 }
 
 /// A one-time message for the next page.
@@ -158,17 +171,54 @@ impl TypedSession {
     }
 
     /// Signs the person in, under a new session identity whose lifetime starts now.
-    pub fn sign_in(&self, user_id: i64, epoch: i64, via_recovery: bool) -> Result<(), AppError> {
+    /// `second_factor` says the sign-in proved one (a code, a recovery code): it counts as a
+    /// recent re-authentication.
+    pub fn sign_in(
+        &self,
+        user_id: i64,
+        epoch: i64,
+        second_factor: SecondFactorUsed,
+    ) -> Result<(), AppError> {
         self.renew()?;
         let now = crate::now_unix();
         self.insert(USER_ID, user_id)?;
         self.insert(EPOCH, epoch)?;
         self.insert(ISSUED_AT, now)?;
         self.insert(LAST_SEEN, now)?;
-        if via_recovery {
-            self.insert(VIA_RECOVERY, true)?;
+        match second_factor {
+            SecondFactorUsed::None => {}
+            SecondFactorUsed::Code => self.insert(SECOND_FACTOR_AT, now)?,
+            SecondFactorUsed::RecoveryCode => {
+                self.insert(SECOND_FACTOR_AT, now)?;
+                self.insert(VIA_RECOVERY, true)?;
+            }
         }
         Ok(())
+    }
+
+    /// Notes that this session started the person's 2FA setup at `started_at` (the pending
+    /// secret's time): only this session may show its QR code and confirm it.
+    pub fn note_setup_started(&self, started_at: i64) -> Result<(), AppError> {
+        self.insert(SETUP_STARTED, started_at)
+    }
+
+    /// When this session started the person's 2FA setup, if it did.
+    pub fn setup_started_at(&self) -> Option<i64> {
+        self.get(SETUP_STARTED)
+    }
+
+    /// Notes that this session just proved a second factor (re-authentication).
+    pub fn note_second_factor(&self, now: i64) -> Result<(), AppError> {
+        self.insert(SECOND_FACTOR_AT, now)
+    }
+
+    /// Whether this session proved a second factor within the last `secs` seconds (never,
+    /// when `secs` is 0: then every sensitive action asks).
+    pub fn second_factor_within(&self, secs: i64, now: i64) -> bool {
+        secs > 0
+            && self
+                .get::<i64>(SECOND_FACTOR_AT)
+                .is_some_and(|at| at <= now && now - at < secs)
     }
 
     /// This session's id while it is within `lifetime` at `now` (used within the idle timeout,

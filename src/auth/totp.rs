@@ -18,7 +18,9 @@ pub const PERIOD: u64 = 30;
 pub const DIGITS: u32 = 6;
 /// Steps either side of now that a code may come from (clock drift).
 pub const WINDOW: i64 = 1;
-/// Steps either side searched, after a failure, to tell a person their phone's clock is off.
+/// Steps either side searched, after a failure while confirming a new app, to tell the person
+/// their phone's clock is off. Never at sign-in: there it would tell a guesser which future
+/// code is right.
 pub const SKEW_SEARCH: i64 = 20;
 
 /// A TOTP shared secret: 160 random bits, as RFC 4226 recommends for SHA-1.
@@ -82,9 +84,7 @@ pub enum Verification {
     Accepted { step: i64 },
     /// The code is right but its step was already used: a replay.
     Replayed,
-    /// The code is wrong for now, but right about `minutes` away: the phone's clock is off.
-    ClockSkew { minutes: i64 },
-    /// The code is wrong.
+    /// The code is wrong (whatever step far from now it may be right for).
     Wrong,
 }
 
@@ -108,12 +108,15 @@ pub fn verify(secret: &Secret, code: &TotpCode, now: i64, last_step: i64) -> Ver
     match matched {
         Some(step) if step > last_step => Verification::Accepted { step },
         Some(_) => Verification::Replayed,
-        None => skew(secret, code, current),
+        None => Verification::Wrong,
     }
 }
 
-/// After a failure: the offset in minutes at which the code would have been right, if any.
-fn skew(secret: &Secret, code: &TotpCode, current: i64) -> Verification {
+/// After a wrong code while confirming a new app: how many minutes away (ahead positive) the
+/// code would have been right, within [`SKEW_SEARCH`] steps, so the person can be told their
+/// phone's clock is off.
+pub fn clock_skew_minutes(secret: &Secret, code: &TotpCode, now: i64) -> Option<i64> {
+    let current = step_at(now);
     for distance in (WINDOW + 1)..=SKEW_SEARCH {
         for step in [current - distance, current + distance] {
             if step < 0 {
@@ -123,17 +126,15 @@ fn skew(secret: &Secret, code: &TotpCode, current: i64) -> Verification {
             if bool::from(expected.as_bytes().ct_eq(code.as_str().as_bytes())) {
                 let seconds = (step - current) * PERIOD as i64;
                 let minutes = (seconds as f64 / 60.0).round() as i64;
-                return Verification::ClockSkew {
-                    minutes: if minutes == 0 {
-                        seconds.signum()
-                    } else {
-                        minutes
-                    },
-                };
+                return Some(if minutes == 0 {
+                    seconds.signum()
+                } else {
+                    minutes
+                });
             }
         }
     }
-    Verification::Wrong
+    None
 }
 
 /// Characters left as they are in the otpauth label and issuer: RFC 3986 unreserved, plus `@`.
@@ -232,22 +233,19 @@ mod tests {
     }
 
     #[test]
-    fn a_code_minutes_away_reports_the_clock_skew() {
+    fn a_code_minutes_away_is_wrong_and_only_the_skew_search_tells_how_far() {
         let secret = rfc_secret();
         let now = 1_234_567_890;
         let current = step_at(now);
         let ahead = code(&secret.code_at_step((current + 10) as u64, 6));
-        assert_eq!(
-            verify(&secret, &ahead, now, 0),
-            Verification::ClockSkew { minutes: 5 }
-        );
+        assert_eq!(verify(&secret, &ahead, now, 0), Verification::Wrong);
+        assert_eq!(clock_skew_minutes(&secret, &ahead, now), Some(5));
         let behind = code(&secret.code_at_step((current - 6) as u64, 6));
-        assert_eq!(
-            verify(&secret, &behind, now, 0),
-            Verification::ClockSkew { minutes: -3 }
-        );
+        assert_eq!(verify(&secret, &behind, now, 0), Verification::Wrong);
+        assert_eq!(clock_skew_minutes(&secret, &behind, now), Some(-3));
         let far = code(&secret.code_at_step((current + 100) as u64, 6));
         assert_eq!(verify(&secret, &far, now, 0), Verification::Wrong);
+        assert_eq!(clock_skew_minutes(&secret, &far, now), None);
     }
 
     #[test]

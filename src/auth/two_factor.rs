@@ -15,7 +15,8 @@ pub enum CodeCheck {
     Accepted,
     /// Right, but its time step was already used.
     Replayed,
-    /// Wrong now, but right about this many minutes away.
+    /// Wrong now, but right about this many minutes away: said only while confirming a new
+    /// app, never at sign-in.
     ClockSkew(i64),
     /// Wrong.
     Wrong,
@@ -81,7 +82,6 @@ pub fn check_totp(
                 }
             }
             totp::Verification::Replayed => CodeCheck::Replayed,
-            totp::Verification::ClockSkew { minutes } => CodeCheck::ClockSkew(minutes),
             totp::Verification::Wrong => CodeCheck::Wrong,
         },
     )

@@ -120,15 +120,22 @@ impl DbPool {
             .strip_prefix("sqlite://")
             .unwrap_or(database_url);
         let manager = ConnectionManager::<SqliteConnection>::new(path);
-        Ok(Self::Sqlite(
-            pool_builder(max_size)
-                // r2d2 would otherwise run a query on every checkout to see that the connection
-                // still works: worth it for a server across a network, not for a file opened
-                // in-process.
-                .test_on_check_out(false)
-                .connection_customizer(Box::new(SqliteTuning))
-                .build(manager)?,
-        ))
+        let pool = pool_builder(max_size)
+            // r2d2 would otherwise run a query on every checkout to see that the connection
+            // still works: worth it for a server across a network, not for a file opened
+            // in-process.
+            .test_on_check_out(false)
+            .connection_customizer(Box::new(SqliteTuning))
+            .build(manager)?;
+        // The database holds sealed secrets and hashes: its files are the server's user's
+        // alone, whoever created them.
+        for suffix in ["", "-wal", "-shm"] {
+            let file = std::path::PathBuf::from(format!("{path}{suffix}"));
+            if file.exists() {
+                crate::config::make_private(&file)?;
+            }
+        }
+        Ok(Self::Sqlite(pool))
     }
 
     /// A connection from the pool (blocking: call it off the request threads).

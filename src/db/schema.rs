@@ -25,8 +25,6 @@ diesel::table! {
         pending_totp_secret -> Nullable<Binary>,
         pending_totp_created_at -> Nullable<BigInt>,
         session_epoch -> BigInt,
-        failed_attempts -> Integer,
-        locked_until -> BigInt,
         last_sign_in_at -> Nullable<BigInt>,
         deactivated_at -> Nullable<BigInt>,
         created_at -> BigInt,
@@ -45,10 +43,12 @@ diesel::table! {
 }
 
 diesel::table! {
-    client_failures (address) {
-        address -> Text,
+    attempt_counters (key) {
+        key -> Text,
+        attempts -> Integer,
         window_start -> BigInt,
-        failures -> Integer,
+        locked_until -> BigInt,
+        expires_at -> BigInt,
     }
 }
 
@@ -111,7 +111,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     users,
     recovery_codes,
-    client_failures,
+    attempt_counters,
     audit_events,
     ended_sessions,
     invitations,

@@ -23,11 +23,12 @@ pub enum Event {
     RoleChanged,
     Deactivated,
     ReportedNotMe,
+    PasswordSignInsPaused,
 }
 
 impl Event {
     /// Every kind, for the round-trip test.
-    pub const ALL: [Self; 18] = [
+    pub const ALL: [Self; 19] = [
         Self::OrganizationCreated,
         Self::SignIn,
         Self::SignInFailed,
@@ -46,6 +47,7 @@ impl Event {
         Self::RoleChanged,
         Self::Deactivated,
         Self::ReportedNotMe,
+        Self::PasswordSignInsPaused,
     ];
 
     /// The stored name.
@@ -69,6 +71,7 @@ impl Event {
             Self::RoleChanged => "role_changed",
             Self::Deactivated => "person_deactivated",
             Self::ReportedNotMe => "reported_not_me",
+            Self::PasswordSignInsPaused => "password_sign_ins_paused",
         }
     }
 
@@ -98,6 +101,7 @@ impl Event {
             Self::RoleChanged => "Role changed",
             Self::Deactivated => "Deactivated",
             Self::ReportedNotMe => "Reported \"this wasn't me\"",
+            Self::PasswordSignInsPaused => "Password sign-ins paused after many wrong passwords",
         }
     }
 }

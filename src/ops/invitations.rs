@@ -30,17 +30,23 @@ pub enum Invite {
     Refused(&'static str),
 }
 
-/// The email for an invitation with a fresh token.
+/// The email for an invitation with a fresh token: its link, or, for an address that has an
+/// account elsewhere, no link and word that it cannot be accepted.
 fn invitation_email(
     app: &AppState,
     inviter: &User,
     organization: &Organization,
-    token: &str,
+    (token, elsewhere): (&str, bool),
     invitation: (&str, &str, Role),
     expires_at: i64,
 ) -> Result<crate::mail::Mail, AppError> {
     let (name, email, role) = invitation;
-    notify::invitation(&InvitationEmail {
+    let write = if elsewhere {
+        notify::invitation_to_existing_account
+    } else {
+        notify::invitation
+    };
+    write(&InvitationEmail {
         public_url: &app.config.public_url,
         token,
         name,
@@ -85,13 +91,18 @@ pub async fn invite(
         request.email.as_str().to_owned(),
         request.role,
     );
-    let refused =
+    let refused_or_elsewhere =
         crate::db::write(&app.pool, move |c| {
-            if User::email_taken(c, &invited_email)? {
-                return Ok(Some("Someone with this email already has an account."));
+            // Someone of this organization: the admin sees them in the table anyway.
+            let existing = User::find_by_email(c, &invited_email)?;
+            if existing
+                .as_ref()
+                .is_some_and(|u| u.organization_id == organization_id)
+            {
+                return Ok(Err("This person is already in your organization."));
             }
             if Invitation::is_open_for(c, organization_id, &invited_email)? {
-                return Ok(Some(
+                return Ok(Err(
                     "This email already has a pending invitation: resend it below.",
                 ));
             }
@@ -112,17 +123,21 @@ pub async fn invite(
                     .detail(&format!("{} as {} (#{id})", invited_email, role.as_str())),
                 now,
             )?;
-            Ok(None)
+            Ok(Ok(existing.is_some()))
         })
         .await?;
-    if let Some(reason) = refused {
-        return Ok(Invite::Refused(reason));
-    }
+    // An address with an account in another organization is invited like any other (the
+    // invitation is listed, can be resent and revoked), so that inviting tells nobody who has
+    // an account; only its email differs, and has no link.
+    let elsewhere = match refused_or_elsewhere {
+        Err(reason) => return Ok(Invite::Refused(reason)),
+        Ok(elsewhere) => elsewhere,
+    };
     let mail = invitation_email(
         app,
         inviter,
         organization,
-        &token,
+        (&token, elsewhere),
         (request.name.as_str(), request.email.as_str(), request.role),
         expires_at,
     )?;
@@ -203,6 +218,8 @@ pub async fn resend(
     let token = tokens::generate();
     let token_hash = tokens::hash(&token);
     let expires_at = crate::now_unix() + INVITATION_TTL_SECS;
+    let address = invitation.email.clone();
+    let elsewhere = crate::db::run(&app.pool, move |c| Ok(User::email_taken(c, &address)?)).await?;
     change_open_invitation(
         app,
         actor,
@@ -216,7 +233,7 @@ pub async fn resend(
         app,
         actor,
         organization,
-        &token,
+        (&token, elsewhere),
         (&invitation.name, &invitation.email, invitation.role),
         expires_at,
     )?;

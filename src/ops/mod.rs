@@ -8,9 +8,10 @@ pub mod account;
 pub mod alerts;
 pub mod audit_log;
 pub mod invitations;
+pub mod maintenance;
 pub mod organization;
 pub mod people;
 pub mod sign_in;
 pub mod two_factor;
 
-mod reauth;
+pub mod reauth;

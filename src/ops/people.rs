@@ -175,7 +175,8 @@ pub enum Deactivation {
     },
 }
 
-/// Deactivates a person, which also ends every session of theirs.
+/// Deactivates a person, which also ends every session of theirs and revokes the invitations
+/// they sent (a deactivated admin's links must not keep bringing people in).
 pub async fn deactivate(
     app: &AppState,
     actor: &User,
@@ -189,6 +190,12 @@ pub async fn deactivate(
     let changed = crate::db::write(&app.pool, move |c| {
         let changed = People::deactivate(c, target_id, now)?;
         if changed {
+            let revoked = Invitation::revoke_sent_by(c, target_id, now)?;
+            let detail = match revoked {
+                0 => String::new(),
+                1 => "their 1 open invitation revoked".to_owned(),
+                n => format!("their {n} open invitations revoked"),
+            };
             origin.record(
                 c,
                 Entry::by(
@@ -196,7 +203,8 @@ pub async fn deactivate(
                     actor_id,
                     Some(target_id),
                     Event::Deactivated,
-                ),
+                )
+                .detail(&detail),
                 now,
             )?;
         }

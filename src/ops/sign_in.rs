@@ -2,8 +2,9 @@
 
 use crate::audit::{Entry, Origin};
 use crate::auth::session::PendingTwoFactor;
+use crate::auth::throttle::{CodeAttempt, Counted, PasswordAttempt};
 use crate::auth::two_factor::{self, CodeCheck};
-use crate::auth::{sealed, throttle, totp};
+use crate::auth::{sealed, totp};
 use crate::db::models::{EndedSession, Organization, StoredRecoveryCode, User};
 use crate::domain::{Email, Event, OneTimeCode};
 use crate::error::AppError;
@@ -17,17 +18,18 @@ pub enum PasswordStep {
     WrongCredentials,
     /// Right, and the person has 2FA: they go on to the code, not yet signed in.
     SecondFactor(PendingTwoFactor),
-    /// Right, and the person has no 2FA: signed in. `must_set_up` says their organization
-    /// requires 2FA, whose setup was started for them.
+    /// Right, and the person has no 2FA: signed in. `setup_started_at` says their
+    /// organization requires 2FA, whose setup was started for them at that time.
     SignedIn {
         user_id: i64,
         epoch: i64,
-        must_set_up: bool,
+        setup_started_at: Option<i64>,
     },
 }
 
-/// Checks an email and password. The limits are checked first (a 429 answers without
-/// checking the password); an unknown email costs the same bcrypt work as a known one.
+/// Checks an email and password. The attempt is counted first, in a transaction of its own
+/// that commits before bcrypt runs (a 429 answers without checking anything); an unknown
+/// email is counted and costs the same bcrypt work as a known one.
 pub async fn password_step(
     app: &AppState,
     email: Email,
@@ -36,42 +38,35 @@ pub async fn password_step(
 ) -> Result<PasswordStep, AppError> {
     let now = crate::now_unix();
     let limits = app.config.limits;
-    let address = origin.address.clone();
-    let user = crate::db::run(&app.pool, move |c| {
-        let user = User::find_by_email(c, email.as_str())?;
-        throttle::check(c, &address, user.as_ref(), now, &limits)?;
-        Ok(user)
+    let attempt = PasswordAttempt::new(email.as_str(), &origin.address);
+    let counting = attempt.clone();
+    let (user, counted) = crate::db::write(&app.pool, move |c| {
+        let counted = counting.take(c, &limits, now)?;
+        Ok((User::find_by_email(c, email.as_str())?, counted))
     })
     .await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
-    let right = app.hasher.verify(password, hash).await?;
+    let right = app.hasher.verify(password.clone(), hash).await?;
     let user = match user {
         Some(user) if right && user.deactivated_at.is_none() => user,
         other => {
-            let failed = other.as_ref().map(|u| (u.id, u.organization_id));
-            // One transaction: the counted failure and its audit event commit together, so a
-            // crash between them cannot leave a failure counted against an account with no
-            // record of it in the audit log (or the other way round).
-            crate::db::write(&app.pool, move |c| {
-                throttle::record_failure(c, &origin.address, failed.map(|f| f.0), now, &limits)?;
-                if let Some((user_id, organization_id)) = failed {
-                    origin.record(
-                        c,
-                        Entry::about(organization_id, user_id, Event::SignInFailed)
-                            .detail("wrong password"),
-                        now,
-                    )?;
-                }
-                Ok(())
-            })
-            .await?;
+            wrong_password(app, other, counted, origin, now).await?;
             return Ok(PasswordStep::WrongCredentials);
         }
     };
+    if app.hasher.needs_rehash(&user.password_hash) {
+        let rehashed = app.hasher.rehash(password).await?;
+        let user_id = user.id;
+        crate::db::run(&app.pool, move |c| {
+            Ok(User::set_password_hash(c, user_id, &rehashed)?)
+        })
+        .await?;
+    }
 
     if user.has_two_factor() {
-        // The failure count is not reset here: only a complete sign-in resets it, or a known
-        // password would buy unlimited guesses at the code.
+        // The password's counters start again; the code step has its own, which only a
+        // right code resets.
+        crate::db::write(&app.pool, move |c| attempt.succeeded(c)).await?;
         return Ok(PasswordStep::SecondFactor(PendingTwoFactor {
             user_id: user.id,
             epoch: user.session_epoch,
@@ -81,9 +76,11 @@ pub async fn password_step(
 
     let (user_id, organization_id, epoch) = (user.id, user.organization_id, user.session_epoch);
     let totp_key = app.keys.totp_secret;
-    // One transaction, like a failure's: the sign-in and its audit event commit together.
-    let must_set_up = crate::db::write(&app.pool, move |c| {
+    // One transaction: the counters, the sign-in and its audit event commit together.
+    let setup_started_at = crate::db::write(&app.pool, move |c| {
+        // The person's row before the counters', as every transaction that takes both does.
         User::record_sign_in(c, user_id, now)?;
+        attempt.succeeded(c)?;
         origin.record(
             c,
             Entry::own(organization_id, user_id, Event::SignIn).detail("password"),
@@ -97,14 +94,80 @@ pub async fn password_step(
             let sealed_secret = sealed::seal(&totp_key, user_id, secret.as_bytes());
             User::start_totp_setup(c, user_id, &sealed_secret, now)?;
         }
-        Ok(enforced)
+        Ok(enforced.then_some(now))
     })
     .await?;
     Ok(PasswordStep::SignedIn {
         user_id,
         epoch,
-        must_set_up,
+        setup_started_at,
     })
+}
+
+/// A wrong password (or any password of a deactivated account): the attempt is counted
+/// already; an existing account's failure is recorded, and if this attempt reached the
+/// account's ceiling the person is told that someone is guessing.
+async fn wrong_password(
+    app: &AppState,
+    user: Option<User>,
+    counted: Counted,
+    origin: Origin,
+    now: i64,
+) -> Result<(), AppError> {
+    let Some(user) = user else {
+        return Ok(());
+    };
+    let failed = user.clone();
+    let recorded = origin.clone();
+    crate::db::write(&app.pool, move |c| {
+        recorded.record(
+            c,
+            Entry::about(failed.organization_id, failed.id, Event::SignInFailed)
+                .detail("wrong password"),
+            now,
+        )?;
+        Ok(())
+    })
+    .await?;
+    if counted.reached_account_ceiling {
+        ceiling_reached(app, &user, &origin, now).await?;
+    }
+    Ok(())
+}
+
+/// The account's ceiling of wrong passwords was just reached (at sign-in or in
+/// re-authentication): recorded, and the person emailed. The email goes out after the answer,
+/// so that this attempt takes no longer than any other wrong password.
+pub(super) async fn ceiling_reached(
+    app: &AppState,
+    user: &User,
+    origin: &Origin,
+    now: i64,
+) -> Result<(), AppError> {
+    let public_url = app.config.public_url.clone();
+    let lock_secs = app.config.limits.account_lock_secs;
+    let (user, origin) = (user.clone(), origin.clone());
+    let mail = crate::db::write(&app.pool, move |c| {
+        origin.record(
+            c,
+            Entry::about(user.organization_id, user.id, Event::PasswordSignInsPaused),
+            now,
+        )?;
+        notify::security_alert(
+            c,
+            &public_url,
+            &user,
+            &Alert::PasswordGuessing {
+                paused_secs: lock_secs,
+            },
+            &origin,
+            now,
+        )
+    })
+    .await?;
+    let mailer = app.mailer.clone();
+    actix_web::rt::spawn(async move { mailer.send_or_log(vec![mail]).await });
+    Ok(())
 }
 
 /// What a two-factor step found.
@@ -136,6 +199,11 @@ pub async fn two_factor_step(
     let limits = app.config.limits;
     let keys = app.keys.clone();
     let public_url = app.config.public_url.clone();
+    // Counted first, committed before the code is checked: at most the limit of codes are
+    // ever checked for a person, however many arrive at once.
+    let attempt = CodeAttempt::new(pending.user_id, &origin.address);
+    let counting = attempt.clone();
+    crate::db::write(&app.pool, move |c| counting.take(c, &limits, now)).await?;
     let (outcome, alert) = crate::db::write(&app.pool, move |c| {
         let user = match User::find(c, pending.user_id)? {
             Some(u)
@@ -147,7 +215,6 @@ pub async fn two_factor_step(
             }
             _ => return Ok((TwoFactorStep::Expired, None)),
         };
-        throttle::check(c, &origin.address, Some(&user), now, &limits)?;
         let (check, via_recovery) = match &code {
             OneTimeCode::Totp(code) => (two_factor::check_totp(c, &keys, &user, code, now)?, false),
             OneTimeCode::Recovery(code) => (
@@ -156,7 +223,6 @@ pub async fn two_factor_step(
             ),
         };
         if check != CodeCheck::Accepted {
-            throttle::record_failure(c, &origin.address, Some(user.id), now, &limits)?;
             origin.record(
                 c,
                 Entry::about(user.organization_id, user.id, Event::SignInFailed).detail(
@@ -171,6 +237,7 @@ pub async fn two_factor_step(
             return Ok((TwoFactorStep::Refused(check), None));
         }
         User::record_sign_in(c, user.id, now)?;
+        attempt.succeeded(c)?;
         if via_recovery {
             origin.record(
                 c,

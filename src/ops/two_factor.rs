@@ -2,41 +2,79 @@
 //! turning it off, regenerating recovery codes; and the operator's break-glass reset.
 
 use crate::audit::{Entry, Origin};
+use crate::auth::throttle::CodeAttempt;
 use crate::auth::two_factor::{self, CodeCheck};
 use crate::auth::{sealed, totp};
 use crate::db::models::{Organization, StoredRecoveryCode, User};
 use crate::domain::{Email, Event, TotpCode};
 use crate::error::AppError;
 use crate::notify::{self, Alert};
-use crate::ops::reauth;
+use crate::ops::reauth::{self, ReauthRefused, Reauthenticated, SecondFactor};
 use crate::state::AppState;
 
 /// How long a started setup may wait for its confirmation.
 pub const SETUP_TTL_SECS: i64 = 60 * 60;
 
-/// Starts (or restarts) setting up an authenticator app with a new secret. Only the sealed
-/// secret is stored; the plain one lives in this call alone.
-pub async fn start_totp_setup(app: &AppState, user_id: i64) -> Result<(), AppError> {
+/// What starting a setup did.
+#[derive(Debug)]
+pub enum SetupStart {
+    /// Started at `started_at`; `reauthenticated` says the second factor was just proved. The
+    /// session notes both: only the session that started a setup may finish it.
+    Started {
+        started_at: i64,
+        reauthenticated: Reauthenticated,
+    },
+    /// Moving 2FA to a new app needs the current second factor, and it was refused.
+    Refused(ReauthRefused),
+}
+
+/// Starts (or restarts) setting up an authenticator app with a new secret. Moving 2FA that is
+/// on to a new app is a sensitive change: the current second factor is asked first when this
+/// session has not proved it lately. Only the sealed secret is stored; the plain one lives in
+/// this call alone.
+pub async fn start_totp_setup(
+    app: &AppState,
+    user: &User,
+    second_factor: SecondFactor,
+    origin: Origin,
+) -> Result<SetupStart, AppError> {
+    let reauthenticated = match reauth::second_factor(app, user, second_factor, &origin).await? {
+        Ok(done) => done,
+        Err(refused) => return Ok(SetupStart::Refused(refused)),
+    };
+    let user_id = user.id;
     let secret = totp::Secret::generate();
     let sealed_secret = sealed::seal(&app.keys.totp_secret, user_id, secret.as_bytes());
     let now = crate::now_unix();
     crate::db::run(&app.pool, move |c| {
         Ok(User::start_totp_setup(c, user_id, &sealed_secret, now)?)
     })
-    .await
+    .await?;
+    Ok(SetupStart::Started {
+        started_at: now,
+        reauthenticated,
+    })
 }
 
-/// The secret of the person's setup in progress and when it started, if it is still fresh.
+/// The secret of the person's setup in progress and when it started, if it is still fresh and
+/// was started by the session that asks (`started_here`, the start it noted). Another session
+/// of the person (a stolen cookie) cannot see the QR code of a move someone else started
+/// after proving their second factor, nor confirm it.
 pub fn pending_setup(
     app: &AppState,
     user: &User,
+    started_here: Option<i64>,
     now: i64,
 ) -> Result<Option<(totp::Secret, i64)>, AppError> {
     match (&user.pending_totp_secret, user.pending_totp_created_at) {
-        (Some(sealed_secret), Some(created)) if created + SETUP_TTL_SECS > now => Ok(Some((
-            two_factor::open_secret(&app.keys, user.id, sealed_secret)?,
-            created,
-        ))),
+        (Some(sealed_secret), Some(created))
+            if created + SETUP_TTL_SECS > now && started_here == Some(created) =>
+        {
+            Ok(Some((
+                two_factor::open_secret(&app.keys, user.id, sealed_secret)?,
+                created,
+            )))
+        }
         _ => Ok(None),
     }
 }
@@ -62,27 +100,36 @@ pub enum Confirmation {
 pub async fn confirm_totp(
     app: &AppState,
     user: &User,
+    started_here: Option<i64>,
     password: String,
     code: TotpCode,
     origin: Origin,
 ) -> Result<Confirmation, AppError> {
     let now = crate::now_unix();
-    let Some((secret, pending_created_at)) = pending_setup(app, user, now)? else {
+    let Some((secret, pending_created_at)) = pending_setup(app, user, started_here, now)? else {
         return Ok(Confirmation::NotStarted);
     };
     if !reauth::confirm_password(app, user, &origin, password).await? {
         return Ok(Confirmation::WrongPassword);
     }
+    // The code is counted like any other, before it is checked.
+    let limits = app.config.limits;
+    let attempt = CodeAttempt::new(user.id, &origin.address);
+    let counting = attempt.clone();
+    crate::db::write(&app.pool, move |c| counting.take(c, &limits, now)).await?;
     // The code proves the app holds the new secret. Its step is not checked against the old
     // secret's last step: they are different secrets. It becomes the new last step.
     let step = match totp::verify(&secret, &code, now, -1) {
         totp::Verification::Accepted { step } => step,
-        other => {
-            reauth::record_failure(app, user.id, &origin).await?;
-            return Ok(Confirmation::WrongCode(match other {
-                totp::Verification::ClockSkew { minutes } => CodeCheck::ClockSkew(minutes),
-                _ => CodeCheck::Wrong,
-            }));
+        _ => {
+            // Here, and only here, a code right some minutes away is explained: the person is
+            // looking at the new secret, and a phone with a wrong clock is the usual cause.
+            return Ok(Confirmation::WrongCode(
+                match totp::clock_skew_minutes(&secret, &code, now) {
+                    Some(minutes) => CodeCheck::ClockSkew(minutes),
+                    None => CodeCheck::Wrong,
+                },
+            ));
         }
     };
     let moved = user.has_two_factor();
@@ -95,6 +142,7 @@ pub async fn confirm_totp(
         if !User::confirm_totp(c, &user, pending_created_at, step, now)? {
             return Ok(None);
         }
+        attempt.succeeded(c)?;
         let codes = two_factor::replace_recovery_codes(c, &keys, user.id, now)?;
         let (event, alert) = if moved {
             (Event::TwoFactorMoved, Alert::TwoFactorMoved)
@@ -124,17 +172,18 @@ pub enum Disable {
     /// The organization requires 2FA.
     Enforced,
     WrongPassword,
-    WrongCode(CodeCheck),
+    Refused(ReauthRefused),
 }
 
-/// Turns 2FA off with the password and a current code: the secret and the recovery codes are
-/// deleted, every other session ends, and the person is emailed.
+/// Turns 2FA off with the password, and the second factor when this session has not proved
+/// it lately: the secret and the recovery codes are deleted, every other session ends, and
+/// the person is emailed.
 pub async fn disable_two_factor(
     app: &AppState,
     user: &User,
     organization: &Organization,
     password: String,
-    code: TotpCode,
+    second_factor: SecondFactor,
     origin: Origin,
 ) -> Result<Disable, AppError> {
     if !user.has_two_factor() {
@@ -146,16 +195,13 @@ pub async fn disable_two_factor(
     if !reauth::confirm_password(app, user, &origin, password).await? {
         return Ok(Disable::WrongPassword);
     }
+    if let Err(refused) = reauth::second_factor(app, user, second_factor, &origin).await? {
+        return Ok(Disable::Refused(refused));
+    }
     let now = crate::now_unix();
     let checked = user.clone();
-    let keys = app.keys.clone();
     let public_url = app.config.public_url.clone();
-    let failed_origin = origin.clone();
-    let outcome = crate::db::write(&app.pool, move |c| {
-        let check = two_factor::check_totp(c, &keys, &checked, &code, now)?;
-        if check != CodeCheck::Accepted {
-            return Ok(Err(check));
-        }
+    let (epoch, email) = crate::db::write(&app.pool, move |c| {
         let epoch = User::disable_totp(c, checked.id)?;
         StoredRecoveryCode::delete_all(c, checked.id)?;
         origin.record(
@@ -175,35 +221,35 @@ pub async fn disable_two_factor(
             &origin,
             now,
         )?;
-        Ok(Ok((epoch, email)))
+        Ok((epoch, email))
     })
     .await?;
-    match outcome {
-        Ok((epoch, email)) => {
-            app.mailer.send_or_log(vec![email]).await;
-            Ok(Disable::Done { epoch })
-        }
-        Err(check) => {
-            reauth::record_failure(app, user.id, &failed_origin).await?;
-            Ok(Disable::WrongCode(check))
-        }
-    }
+    app.mailer.send_or_log(vec![email]).await;
+    Ok(Disable::Done { epoch })
 }
 
 /// What regenerating recovery codes found.
 #[derive(Debug)]
 pub enum Regeneration {
-    /// The five new codes, to be shown once; the old ones no longer work.
-    Done(Vec<String>),
+    /// The five new codes, to be shown once; the old ones no longer work. `reauthenticated`
+    /// says the second factor was just proved.
+    Done {
+        codes: Vec<String>,
+        reauthenticated: Reauthenticated,
+    },
     NoTwoFactor,
     WrongPassword,
+    Refused(ReauthRefused),
 }
 
-/// Replaces a person's recovery codes with five new ones, after their password.
+/// Replaces a person's recovery codes with five new ones, after their password and, when this
+/// session has not proved it lately, their second factor; the person is emailed (a thief with
+/// a session and the password must not mint fresh codes silently).
 pub async fn regenerate_recovery_codes(
     app: &AppState,
     user: &User,
     password: String,
+    second_factor: SecondFactor,
     origin: Origin,
 ) -> Result<Regeneration, AppError> {
     if !user.has_two_factor() {
@@ -212,20 +258,41 @@ pub async fn regenerate_recovery_codes(
     if !reauth::confirm_password(app, user, &origin, password).await? {
         return Ok(Regeneration::WrongPassword);
     }
-    let (user_id, organization_id) = (user.id, user.organization_id);
+    let reauthenticated = match reauth::second_factor(app, user, second_factor, &origin).await? {
+        Ok(done) => done,
+        Err(refused) => return Ok(Regeneration::Refused(refused)),
+    };
+    let recipient = user.clone();
     let keys = app.keys.clone();
+    let public_url = app.config.public_url.clone();
     let now = crate::now_unix();
-    let codes = crate::db::write(&app.pool, move |c| {
-        let codes = two_factor::replace_recovery_codes(c, &keys, user_id, now)?;
+    let (codes, email) = crate::db::write(&app.pool, move |c| {
+        let codes = two_factor::replace_recovery_codes(c, &keys, recipient.id, now)?;
         origin.record(
             c,
-            Entry::own(organization_id, user_id, Event::RecoveryCodesRegenerated),
+            Entry::own(
+                recipient.organization_id,
+                recipient.id,
+                Event::RecoveryCodesRegenerated,
+            ),
             now,
         )?;
-        Ok(codes)
+        let email = notify::security_alert(
+            c,
+            &public_url,
+            &recipient,
+            &Alert::CodesRegenerated,
+            &origin,
+            now,
+        )?;
+        Ok((codes, email))
     })
     .await?;
-    Ok(Regeneration::Done(codes))
+    app.mailer.send_or_log(vec![email]).await;
+    Ok(Regeneration::Done {
+        codes,
+        reauthenticated,
+    })
 }
 
 /// What an operator's reset found.

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use crate::audit::Origin;
 use crate::auth::csrf::CsrfForm;
 use crate::auth::enforcement;
-use crate::auth::session::{FlashKind, PendingTwoFactor, TypedSession};
+use crate::auth::session::{FlashKind, PendingTwoFactor, SecondFactorUsed, TypedSession};
 use crate::domain::{Email, OneTimeCode};
 use crate::error::AppError;
 use crate::http::see_other;
@@ -101,10 +101,11 @@ pub async fn post_login(
         PasswordStep::SignedIn {
             user_id,
             epoch,
-            must_set_up,
+            setup_started_at,
         } => {
-            session.sign_in(user_id, epoch, false)?;
-            if must_set_up {
+            session.sign_in(user_id, epoch, SecondFactorUsed::None)?;
+            if let Some(started_at) = setup_started_at {
+                session.note_setup_started(started_at)?;
                 // The enforcement middleware holds them there whatever they open next; this
                 // only saves a redirect.
                 session.flash(
@@ -211,7 +212,12 @@ pub async fn post_two_factor(
             via_recovery,
             codes_left,
         } => {
-            session.sign_in(user_id, epoch, via_recovery)?;
+            let used = if via_recovery {
+                SecondFactorUsed::RecoveryCode
+            } else {
+                SecondFactorUsed::Code
+            };
+            session.sign_in(user_id, epoch, used)?;
             if via_recovery {
                 session.flash(
                     FlashKind::Warning,

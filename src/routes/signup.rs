@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::audit::Origin;
 use crate::auth::csrf::CsrfForm;
-use crate::auth::session::{FlashKind, TypedSession};
+use crate::auth::session::{FlashKind, SecondFactorUsed, TypedSession};
 use crate::domain::{Email, OrganizationName, Password, PersonName};
 use crate::error::AppError;
 use crate::http::see_other;
@@ -130,7 +130,7 @@ pub async fn post_signup(
             });
         }
     };
-    session.sign_in(user_id, 0, false)?;
+    session.sign_in(user_id, 0, SecondFactorUsed::None)?;
     session.flash(
         FlashKind::Success,
         "Your organization is ready. Protect your account: turn on two-factor authentication.",

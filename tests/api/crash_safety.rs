@@ -584,8 +584,7 @@ async fn kill_rounds(rounds: usize) {
         assert!(wrong.is_empty(), "after kill {round}: {wrong:#?}");
         // The racing losers count as failed attempts: clear the limits so that every round's
         // traffic reaches its handlers (the limits are not what is under test here).
-        db.execute("DELETE FROM client_failures");
-        db.execute("UPDATE users SET failed_attempts = 0, locked_until = 0");
+        db.execute("DELETE FROM attempt_counters");
         drop(db);
         if round == 0 {
             app.signup("Viewers", "Vera", viewer).await;

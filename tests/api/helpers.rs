@@ -467,6 +467,19 @@ impl Client {
         page
     }
 
+    /// Starts moving 2FA to a new app, confirming the current one with a code from `device`
+    /// (asked when this session proved no second factor lately); returns the setup page.
+    pub async fn start_new_app_setup(&self, device: &Authenticator) -> Response {
+        self.get("/settings/security").await.assert_status(200);
+        let code = device.code().await;
+        self.submit("/settings/security/two-factor/setup", &[("code", &code)])
+            .await
+            .assert_redirect("/settings/security/two-factor/setup");
+        let page = self.get("/settings/security/two-factor/setup").await;
+        page.assert_status(200);
+        page
+    }
+
     /// Turns 2FA on (or moves it to a new app): returns the new authenticator and the
     /// recovery codes shown once. Afterwards this browser is signed out.
     pub async fn enable_two_factor(&self, password: &str) -> (Authenticator, Vec<String>) {

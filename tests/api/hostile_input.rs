@@ -181,7 +181,7 @@ const METACHARACTERS: &[&str] = &[
 /// Everything the database holds, in a stable order: a refused request must leave it equal.
 fn snapshot(app: &TestApp) -> String {
     use diesel::prelude::*;
-    use twofold::db::models::{AlertToken, AuditEvent, ClientFailure, EndedSession};
+    use twofold::db::models::{AlertToken, AuditEvent, EndedSession};
     use twofold::db::models::{Invitation, Organization, StoredRecoveryCode, User};
     use twofold::db::schema::*;
     let conn = &mut app.db();
@@ -206,11 +206,15 @@ fn snapshot(app: &TestApp) -> String {
             .select(AuditEvent::as_select())
             .load(conn)
             .expect("audit events");
-        let failures = client_failures::table
-            .order(client_failures::address)
-            .select(ClientFailure::as_select())
-            .load(conn)
-            .expect("client failures");
+        let failures = attempt_counters::table
+            .order(attempt_counters::key)
+            .select((
+                attempt_counters::key,
+                attempt_counters::attempts,
+                attempt_counters::locked_until,
+            ))
+            .load::<(String, i32, i64)>(conn)
+            .expect("attempt counters");
         let ended = ended_sessions::table
             .order(ended_sessions::session_id)
             .select(EndedSession::as_select())
@@ -341,7 +345,7 @@ async fn browsers(app: &TestApp) -> Browsers {
         .submit("/settings/users/fields", &[("fields", "two_factor")])
         .await
         .assert_redirect("/settings/users");
-    signed_in.start_setup().await;
+    signed_in.start_new_app_setup(&device).await;
     signed_in.get("/settings/security").await.assert_status(200);
     let pending = app.client();
     pending
@@ -434,7 +438,8 @@ fn malformed_bodies(token: &str, fields: &[(&str, &str)]) -> Vec<(String, Vec<u8
 
 #[actix_rt::test]
 async fn malformed_bodies_to_every_form_are_refused_with_a_4xx_and_change_nothing() {
-    let app = TestApp::spawn().await;
+    // Re-authentication asks for the code every time: every code field is read and checked.
+    let app = TestApp::spawn_with(|c| c.reauth_secs = 0).await;
     let browsers = browsers(&app).await;
     let before = snapshot(&app);
     let mut sent = 0;
@@ -535,8 +540,12 @@ async fn metacharacters_in_every_field_never_cause_a_server_error() {
     // Many of these are wrong passwords and codes: lift the limits so that every request
     // reaches its handler instead of the limit.
     let app = TestApp::spawn_with(|c| {
-        c.limits.account_failures = 100_000;
-        c.limits.client_failures = 100_000;
+        // Re-authentication asks for the code every time: every code field is read.
+        c.reauth_secs = 0;
+        c.limits.password_attempts = 100_000;
+        c.limits.code_attempts = 100_000;
+        c.limits.account_attempts = 100_000;
+        c.limits.client_attempts = 100_000;
     })
     .await;
     let browsers = browsers(&app).await;

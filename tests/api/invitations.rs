@@ -238,7 +238,11 @@ async fn bad_invitations_are_refused_next_to_their_field_and_change_nothing() {
     for (name, email, message) in [
         ("", "carol@example.com", "cannot be empty"),
         ("Carol", "not an email", "Enter an email address"),
-        ("Ada again", "ada@example.com", "already has an account"),
+        (
+            "Ada again",
+            "ada@example.com",
+            "already in your organization",
+        ),
         (
             "Bob again",
             "bob@example.com",
@@ -329,4 +333,95 @@ async fn with_an_smtp_server_configured_invitations_go_there_and_not_to_the_outb
     assert!(messages[0].contains("bob@example.com"), "{}", messages[0]);
     assert!(messages[0].contains("/invitations/"), "{}", messages[0]);
     assert!(app.outbox().is_empty());
+}
+
+#[actix_rt::test]
+async fn inviting_an_address_with_an_account_elsewhere_answers_like_any_invitation() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("Acme", "Ada Lovelace", "ada@example.com").await;
+    app.signup("Globex", "Hank Scorpio", "hank@example.com")
+        .await;
+    // What the inviter sees after inviting, with the invitee's name and address taken out.
+    let invite = async |name: &str, email: &str| {
+        owner.get("/settings/users").await;
+        let res = owner
+            .submit(
+                "/settings/users/invite",
+                &[("name", name), ("email", email), ("role", "member")],
+            )
+            .await;
+        let status = (res.status.as_u16(), res.header("location"));
+        let flash = owner
+            .get("/settings/users")
+            .await
+            .body
+            .lines()
+            .find(|l| l.contains("class=\"flash"))
+            .unwrap_or_default()
+            .replace(email, "EMAIL")
+            .replace(name, "NAME");
+        (status, flash)
+    };
+    let elsewhere = invite("Hank", "hank@example.com").await;
+    let nobody = invite("Nora", "nora@example.com").await;
+    assert_eq!(elsewhere, nobody);
+    assert!(
+        elsewhere.1.contains("Invitation sent to EMAIL"),
+        "{elsewhere:?}"
+    );
+    // The same pending rows.
+    let page = owner.get("/settings/users").await;
+    page.assert_contains("hank@example.com")
+        .assert_contains("nora@example.com");
+    assert!(
+        !page.body.contains("already has an account"),
+        "{}",
+        page.body
+    );
+    // Only the address's owner learns it, by an email with no link to follow.
+    let hanks = app.last_email_to("hank@example.com");
+    assert_eq!(hanks.subject, "Join Acme on Twofold");
+    assert!(
+        hanks.body.contains("already have a Twofold account"),
+        "{}",
+        hanks.body
+    );
+    assert!(!hanks.body.contains("/invitations/"), "{}", hanks.body);
+    assert!(
+        app.last_email_to("nora@example.com")
+            .body
+            .contains("/invitations/")
+    );
+    // Hank stays where he was.
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM users u JOIN organizations o ON o.id = u.organization_id \
+             WHERE u.email = 'hank@example.com' AND o.name = 'Globex'"
+        ),
+        1
+    );
+}
+
+#[actix_rt::test]
+async fn deactivating_someone_revokes_the_invitations_they_sent() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("Acme", "Ada Lovelace", "ada@example.com").await;
+    let admin = app
+        .join(&owner, "Alan Admin", "alan@example.com", "admin")
+        .await;
+    let link = app
+        .invite(&admin, "Nora", "nora@example.com", "member")
+        .await;
+    let alan = app.user_id("alan@example.com");
+    owner.get("/settings/users").await;
+    owner
+        .submit(&format!("/settings/users/{alan}/deactivate"), &[])
+        .await
+        .assert_redirect("/settings/users");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM invitations WHERE revoked_at IS NOT NULL"),
+        1
+    );
+    let nora = app.client();
+    nora.get(&link).await.assert_status(410);
 }

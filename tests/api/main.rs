@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod at_rest;
 mod audit_log;
 mod bad_input;
 #[cfg(feature = "browser-tests")]
@@ -21,6 +22,7 @@ mod invitations;
 mod load;
 mod owner_codes;
 mod people_table;
+mod reauth;
 mod recovery_codes;
 mod roles;
 mod server_process;

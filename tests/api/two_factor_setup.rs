@@ -137,6 +137,17 @@ async fn turning_on_two_factor_needs_the_password_and_a_code_from_the_app() {
         .await
         .assert_status(401)
         .assert_contains("didn&#");
+    // While confirming (and only then) a code right some minutes away is explained: the
+    // person is looking at the new key, and a phone with a wrong clock is the usual cause.
+    let ahead = device.code_at(Authenticator::current_step() + 8);
+    owner
+        .submit(
+            "/settings/security/two-factor/confirm",
+            &[("password", PASSWORD), ("code", &ahead)],
+        )
+        .await
+        .assert_status(401)
+        .assert_contains("clock looks off by about 4 minutes");
     assert_eq!(
         app.count("SELECT COUNT(*) FROM users WHERE totp_secret IS NOT NULL"),
         0
@@ -231,7 +242,8 @@ async fn a_new_phone_takes_over_only_once_confirmed() {
 
 #[actix_rt::test]
 async fn turning_off_needs_the_password_and_a_current_code_and_signs_out_other_devices() {
-    let app = TestApp::spawn().await;
+    // Re-authentication asks for the code every time, however recent the sign-in.
+    let app = TestApp::spawn_with(|c| c.reauth_secs = 0).await;
     let (owner, device, _) = app.owner_with_two_factor("ada@example.com").await;
     owner.sign_in_with_code("ada@example.com", &device).await;
     let other = app.client();

@@ -13,6 +13,14 @@ pub struct EndedSession {
 }
 
 impl EndedSession {
+    /// Forgets sessions that have expired by `now`: their own times refuse them.
+    pub fn prune(conn: &mut DbConn, now: i64) -> QueryResult<usize> {
+        crate::db_run!(conn => {
+            diesel::delete(ended_sessions::table.filter(ended_sessions::expires_at.le(now)))
+                .execute(conn)
+        })
+    }
+
     /// Records the session as ended (again is harmless) and forgets sessions that have
     /// expired by `now`, which need no record: their own times refuse them.
     pub fn record(&self, conn: &mut DbConn, now: i64) -> QueryResult<()> {

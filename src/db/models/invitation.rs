@@ -132,6 +132,22 @@ impl Invitation {
         })
     }
 
+    /// Revokes every open invitation a person sent (they were deactivated); returns how many.
+    pub fn revoke_sent_by(conn: &mut DbConn, user_id: i64, now: i64) -> QueryResult<usize> {
+        crate::db_run!(conn => {
+            diesel::update(
+                invitations::table.filter(
+                    invitations::invited_by
+                        .eq(user_id)
+                        .and(invitations::accepted_at.is_null())
+                        .and(invitations::revoked_at.is_null()),
+                ),
+            )
+            .set(invitations::revoked_at.eq(Some(now)))
+            .execute(conn)
+        })
+    }
+
     /// Revokes an open invitation; returns whether it was open.
     pub fn revoke(conn: &mut DbConn, id: i64, now: i64) -> QueryResult<bool> {
         crate::db_run!(conn => {

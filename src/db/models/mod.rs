@@ -1,8 +1,8 @@
 //! One module per table: a query struct, an insert struct, and the queries that touch it.
 
 mod alert_token;
+mod attempt_counter;
 mod audit_event;
-mod client_failure;
 mod ended_session;
 mod invitation;
 mod organization;
@@ -11,8 +11,8 @@ mod recovery_code;
 mod user;
 
 pub use alert_token::{AlertToken, NewAlertToken};
+pub use attempt_counter::{AttemptCounter, Lock, Rule};
 pub use audit_event::{AuditEvent, NewAuditEvent};
-pub use client_failure::ClientFailure;
 pub use ended_session::EndedSession;
 pub use invitation::{Invitation, NewInvitation};
 pub use organization::{NewOrganization, Organization};

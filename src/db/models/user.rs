@@ -1,8 +1,7 @@
-//! A person's account: who they are, how they sign in, their 2FA state and their limits.
+//! A person's account: who they are, how they sign in and their 2FA state.
 
 use diesel::prelude::*;
 
-use crate::config::Limits;
 use crate::db::DbConn;
 use crate::db::models::Organization;
 use crate::db::schema::{ended_sessions, organizations, recovery_codes, users};
@@ -24,8 +23,6 @@ pub struct User {
     pub pending_totp_secret: Option<Vec<u8>>,
     pub pending_totp_created_at: Option<i64>,
     pub session_epoch: i64,
-    pub failed_attempts: i32,
-    pub locked_until: i64,
     pub last_sign_in_at: Option<i64>,
     pub deactivated_at: Option<i64>,
     pub created_at: i64,
@@ -61,11 +58,6 @@ impl User {
     /// Whether two-factor authentication is on.
     pub fn has_two_factor(&self) -> bool {
         self.totp_secret.is_some()
-    }
-
-    /// Seconds left on an account lock, if locked at `now`.
-    pub fn locked_for(&self, now: i64) -> Option<i64> {
-        (self.locked_until > now).then(|| self.locked_until - now)
     }
 
     /// The person with this id.
@@ -248,48 +240,23 @@ impl User {
         })
     }
 
-    /// A completed sign-in: clears the failure count and records the time.
+    /// A completed sign-in: records its time.
     pub fn record_sign_in(conn: &mut DbConn, id: i64, now: i64) -> QueryResult<()> {
         crate::db_run!(conn => {
             diesel::update(users::table.find(id))
-                .set((
-                    users::failed_attempts.eq(0),
-                    users::locked_until.eq(0),
-                    users::last_sign_in_at.eq(Some(now)),
-                ))
+                .set(users::last_sign_in_at.eq(Some(now)))
                 .execute(conn)?;
             Ok(())
         })
     }
 
-    /// A failed password or code. The count is incremented in place, so concurrent failures
-    /// all count; from the limit on, the account is locked for a time that doubles with each
-    /// further failure. Returns the lock's length in seconds, if one was set.
-    pub fn record_failure(
-        conn: &mut DbConn,
-        id: i64,
-        now: i64,
-        limits: &Limits,
-    ) -> QueryResult<Option<i64>> {
+    /// Replaces the password's hash (the same password at the configured bcrypt cost).
+    pub fn set_password_hash(conn: &mut DbConn, id: i64, hash: &str) -> QueryResult<()> {
         crate::db_run!(conn => {
-            let failures: i32 = diesel::update(users::table.find(id))
-                .set(users::failed_attempts.eq(users::failed_attempts + 1))
-                .returning(users::failed_attempts)
-                .get_result(conn)?;
-            if failures < limits.account_failures {
-                return Ok(None);
-            }
-            let doublings = (failures - limits.account_failures).min(20) as u32;
-            let lock = limits
-                .account_lock_secs
-                .saturating_mul(1i64 << doublings)
-                .min(limits.account_lock_max_secs);
-            let until = now + lock;
-            // Only ever extend a lock: a slower, racing failure must not shorten it.
-            diesel::update(users::table.filter(users::id.eq(id).and(users::locked_until.lt(until))))
-                .set(users::locked_until.eq(until))
+            diesel::update(users::table.find(id))
+                .set(users::password_hash.eq(hash))
                 .execute(conn)?;
-            Ok(Some(lock))
+            Ok(())
         })
     }
 

@@ -1,6 +1,7 @@
 //! `GET /settings/security`: the person's 2FA status and actions; `POST
 //! /settings/security/recovery-codes` (new codes) and `POST
-//! /settings/security/two-factor/disable` (turn 2FA off).
+//! /settings/security/two-factor/disable` (turn 2FA off). Both, and moving 2FA to a new app,
+//! ask for the second factor again when this session has not proved it lately.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -11,10 +12,10 @@ use crate::audit::Origin;
 use crate::auth::csrf::CsrfForm;
 use crate::auth::extractors::SignedIn;
 use crate::auth::session::FlashKind;
-use crate::domain::TotpCode;
 use crate::error::AppError;
 use crate::format;
 use crate::http::see_other;
+use crate::ops::reauth::{ReauthRefused, Reauthenticated, SecondFactor};
 use crate::ops::two_factor::{self, Disable, Regeneration};
 use crate::routes::{Chrome, render};
 use crate::state::AppState;
@@ -29,8 +30,9 @@ struct SecurityPage {
     codes_left: i64,
     setup_pending: bool,
     enforced: bool,
-    regenerate_error: Option<String>,
-    disable_error: Option<String>,
+    /// Whether the sensitive forms ask for a code (no second factor proved lately).
+    reauth_due: bool,
+    errors: FormErrors,
 }
 
 /// The page that shows new recovery codes, once.
@@ -48,14 +50,56 @@ pub(super) struct RecoveryCodesPage {
     pub signed_out: bool,
 }
 
+/// The error shown beside a form of the page, if any.
 #[derive(Default)]
-struct FormErrors {
-    regenerate: Option<String>,
-    disable: Option<String>,
+pub(super) struct FormErrors {
+    pub setup: Option<String>,
+    pub regenerate: Option<String>,
+    pub disable: Option<String>,
 }
 
-fn security_page(
+/// Whether this session must prove the second factor again before a sensitive change.
+pub(super) fn reauth_due(signed_in: &SignedIn, state: &AppState) -> bool {
+    signed_in.user.has_two_factor()
+        && !signed_in
+            .session
+            .second_factor_within(state.config.reauth_secs, crate::now_unix())
+}
+
+/// What a sensitive form brought for the second factor: nothing is asked while this session
+/// proved one lately.
+pub(super) fn second_factor(
     signed_in: &SignedIn,
+    state: &AppState,
+    code: Option<String>,
+) -> SecondFactor {
+    if reauth_due(signed_in, state) {
+        SecondFactor::Due(code)
+    } else {
+        SecondFactor::Recent
+    }
+}
+
+/// Notes a second factor just proved, so the next sensitive change within the window does
+/// not ask again.
+pub(super) fn note(signed_in: &SignedIn, done: Reauthenticated) -> Result<(), AppError> {
+    if done == Reauthenticated::JustProved {
+        signed_in.session.note_second_factor(crate::now_unix())?;
+    }
+    Ok(())
+}
+
+/// The status of a refused second factor: asked for, malformed, or wrong.
+pub(super) fn refused_status(refused: &ReauthRefused) -> StatusCode {
+    match refused {
+        ReauthRefused::CodeNeeded | ReauthRefused::Wrong(_) => StatusCode::UNAUTHORIZED,
+        ReauthRefused::Malformed(_) => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
+pub(super) fn security_page(
+    signed_in: &SignedIn,
+    state: &AppState,
     errors: FormErrors,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
@@ -67,10 +111,12 @@ fn security_page(
         two_factor_on: user.has_two_factor(),
         enabled_since: user.totp_enabled_at.map(format::time).unwrap_or_default(),
         codes_left,
-        setup_pending: user.pending_totp_secret.is_some(),
+        // Only the session that started a setup may continue it.
+        setup_pending: user.pending_totp_secret.is_some()
+            && signed_in.session.setup_started_at() == user.pending_totp_created_at,
         enforced: signed_in.organization.enforce_two_factor,
-        regenerate_error: errors.regenerate,
-        disable_error: errors.disable,
+        reauth_due: reauth_due(signed_in, state),
+        errors,
     };
     render(&page, status)
 }
@@ -79,39 +125,63 @@ pub async fn redirect_to_security() -> HttpResponse {
     see_other("/settings/security")
 }
 
-pub async fn get_security(signed_in: SignedIn) -> Result<HttpResponse, AppError> {
-    security_page(&signed_in, FormErrors::default(), StatusCode::OK)
+pub async fn get_security(
+    signed_in: SignedIn,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    security_page(&signed_in, &state, FormErrors::default(), StatusCode::OK)
 }
 
 #[derive(Deserialize)]
-pub struct PasswordForm {
+pub struct RegenerateForm {
     password: String,
+    /// Asked while no second factor was proved lately.
+    #[serde(default)]
+    code: Option<String>,
 }
 
 pub async fn post_recovery_codes(
     origin: Origin,
     signed_in: SignedIn,
     state: web::Data<AppState>,
-    CsrfForm(form): CsrfForm<PasswordForm>,
+    CsrfForm(form): CsrfForm<RegenerateForm>,
 ) -> Result<HttpResponse, AppError> {
-    let codes =
-        match two_factor::regenerate_recovery_codes(&state, &signed_in.user, form.password, origin)
-            .await?
-        {
-            Regeneration::Done(codes) => codes,
-            Regeneration::NoTwoFactor => {
-                return Err(AppError::Unprocessable(
-                    "Recovery codes come with two-factor authentication: turn it on first.".into(),
-                ));
-            }
-            Regeneration::WrongPassword => {
-                let errors = FormErrors {
-                    regenerate: Some("Incorrect password.".into()),
-                    ..FormErrors::default()
-                };
-                return security_page(&signed_in, errors, StatusCode::UNAUTHORIZED);
-            }
+    let asked = second_factor(&signed_in, &state, form.code);
+    let refuse = |status: StatusCode, message: String| {
+        let errors = FormErrors {
+            regenerate: Some(message),
+            ..FormErrors::default()
         };
+        security_page(&signed_in, &state, errors, status)
+    };
+    let codes = match two_factor::regenerate_recovery_codes(
+        &state,
+        &signed_in.user,
+        form.password,
+        asked,
+        origin,
+    )
+    .await?
+    {
+        Regeneration::Done {
+            codes,
+            reauthenticated,
+        } => {
+            note(&signed_in, reauthenticated)?;
+            codes
+        }
+        Regeneration::NoTwoFactor => {
+            return Err(AppError::Unprocessable(
+                "Recovery codes come with two-factor authentication: turn it on first.".into(),
+            ));
+        }
+        Regeneration::WrongPassword => {
+            return refuse(StatusCode::UNAUTHORIZED, "Incorrect password.".into());
+        }
+        Regeneration::Refused(refused) => {
+            return refuse(refused_status(&refused), refused.message());
+        }
+    };
     let page = RecoveryCodesPage {
         chrome: Chrome::signed_in(&signed_in)?,
         heading: "Your new recovery codes",
@@ -126,7 +196,9 @@ pub async fn post_recovery_codes(
 #[derive(Deserialize)]
 pub struct DisableForm {
     password: String,
-    code: String,
+    /// Asked while no second factor was proved lately.
+    #[serde(default)]
+    code: Option<String>,
 }
 
 pub async fn post_disable(
@@ -140,31 +212,18 @@ pub async fn post_disable(
             disable: Some(message),
             ..FormErrors::default()
         };
-        security_page(&signed_in, errors, status)
+        security_page(&signed_in, &state, errors, status)
     };
-    let code = match TotpCode::parse(&form.code) {
-        // Off already, or required: said without asking for a well-formed code first.
-        Err(_) if !signed_in.user.has_two_factor() || signed_in.organization.enforce_two_factor => {
-            None
-        }
-        Err(message) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, message),
-        Ok(code) => Some(code),
-    };
-    let outcome = match code {
-        Some(code) => {
-            two_factor::disable_two_factor(
-                &state,
-                &signed_in.user,
-                &signed_in.organization,
-                form.password,
-                code,
-                origin,
-            )
-            .await?
-        }
-        None if !signed_in.user.has_two_factor() => Disable::AlreadyOff,
-        None => Disable::Enforced,
-    };
+    let asked = second_factor(&signed_in, &state, form.code);
+    let outcome = two_factor::disable_two_factor(
+        &state,
+        &signed_in.user,
+        &signed_in.organization,
+        form.password,
+        asked,
+        origin,
+    )
+    .await?;
     match outcome {
         Disable::Done { epoch } => {
             // Every other session ends at its next request; this one carries on.
@@ -188,6 +247,6 @@ pub async fn post_disable(
                 .into(),
         ),
         Disable::WrongPassword => refuse(StatusCode::UNAUTHORIZED, "Incorrect password.".into()),
-        Disable::WrongCode(check) => refuse(StatusCode::UNAUTHORIZED, check.message()),
+        Disable::Refused(refused) => refuse(refused_status(&refused), refused.message()),
     }
 }

@@ -15,18 +15,47 @@ use crate::auth::{qr, totp};
 use crate::domain::TotpCode;
 use crate::error::AppError;
 use crate::http::see_other;
-use crate::ops::two_factor::{self, Confirmation, pending_setup};
-use crate::routes::settings::security::RecoveryCodesPage;
-use crate::routes::{Chrome, EmptyForm, render};
+use crate::ops::two_factor::{self, Confirmation, SetupStart, pending_setup};
+use crate::routes::settings::security::{self, RecoveryCodesPage};
+use crate::routes::{Chrome, render};
 use crate::state::AppState;
 
+#[derive(Deserialize)]
+pub struct SetupForm {
+    /// Moving 2FA to a new app: the current second factor, asked while none was proved lately.
+    #[serde(default)]
+    code: Option<String>,
+}
+
 pub async fn post_setup(
+    origin: Origin,
     signed_in: SignedIn,
     state: web::Data<AppState>,
-    CsrfForm(_): CsrfForm<EmptyForm>,
+    CsrfForm(form): CsrfForm<SetupForm>,
 ) -> Result<HttpResponse, AppError> {
-    two_factor::start_totp_setup(&state, signed_in.user.id).await?;
-    Ok(see_other("/settings/security/two-factor/setup"))
+    let asked = security::second_factor(&signed_in, &state, form.code);
+    match two_factor::start_totp_setup(&state, &signed_in.user, asked, origin).await? {
+        SetupStart::Started {
+            started_at,
+            reauthenticated,
+        } => {
+            security::note(&signed_in, reauthenticated)?;
+            signed_in.session.note_setup_started(started_at)?;
+            Ok(see_other("/settings/security/two-factor/setup"))
+        }
+        SetupStart::Refused(refused) => {
+            let errors = security::FormErrors {
+                setup: Some(refused.message()),
+                ..security::FormErrors::default()
+            };
+            security::security_page(
+                &signed_in,
+                &state,
+                errors,
+                security::refused_status(&refused),
+            )
+        }
+    }
 }
 
 #[derive(Template)]
@@ -70,7 +99,13 @@ pub async fn get_setup(
     signed_in: SignedIn,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let Some((secret, _)) = pending_setup(&state, &signed_in.user, crate::now_unix())? else {
+    let Some((secret, _)) = pending_setup(
+        &state,
+        &signed_in.user,
+        signed_in.session.setup_started_at(),
+        crate::now_unix(),
+    )?
+    else {
         return setup_not_started(&signed_in);
     };
     let uri = totp::otpauth_uri(&state.config.issuer, &signed_in.user.email, &secret);
@@ -103,7 +138,14 @@ pub async fn get_confirm(
     signed_in: SignedIn,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    if pending_setup(&state, &signed_in.user, crate::now_unix())?.is_none() {
+    if pending_setup(
+        &state,
+        &signed_in.user,
+        signed_in.session.setup_started_at(),
+        crate::now_unix(),
+    )?
+    .is_none()
+    {
         return setup_not_started(&signed_in);
     }
     let page = ConfirmPage {
@@ -128,7 +170,14 @@ pub async fn post_confirm(
     state: web::Data<AppState>,
     CsrfForm(form): CsrfForm<ConfirmForm>,
 ) -> Result<HttpResponse, AppError> {
-    if pending_setup(&state, &signed_in.user, crate::now_unix())?.is_none() {
+    if pending_setup(
+        &state,
+        &signed_in.user,
+        signed_in.session.setup_started_at(),
+        crate::now_unix(),
+    )?
+    .is_none()
+    {
         return setup_not_started(&signed_in);
     }
     let moving = signed_in.user.has_two_factor();
@@ -147,22 +196,29 @@ pub async fn post_confirm(
         Ok(code) => code,
         Err(message) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, None, Some(message)),
     };
-    let (codes, moved) =
-        match two_factor::confirm_totp(&state, &signed_in.user, form.password, code, origin).await?
-        {
-            Confirmation::Done { codes, moved } => (codes, moved),
-            Confirmation::NotStarted => return setup_not_started(&signed_in),
-            Confirmation::WrongPassword => {
-                return refuse(
-                    StatusCode::UNAUTHORIZED,
-                    Some("Incorrect password.".into()),
-                    None,
-                );
-            }
-            Confirmation::WrongCode(check) => {
-                return refuse(StatusCode::UNAUTHORIZED, None, Some(check.message()));
-            }
-        };
+    let (codes, moved) = match two_factor::confirm_totp(
+        &state,
+        &signed_in.user,
+        signed_in.session.setup_started_at(),
+        form.password,
+        code,
+        origin,
+    )
+    .await?
+    {
+        Confirmation::Done { codes, moved } => (codes, moved),
+        Confirmation::NotStarted => return setup_not_started(&signed_in),
+        Confirmation::WrongPassword => {
+            return refuse(
+                StatusCode::UNAUTHORIZED,
+                Some("Incorrect password.".into()),
+                None,
+            );
+        }
+        Confirmation::WrongCode(check) => {
+            return refuse(StatusCode::UNAUTHORIZED, None, Some(check.message()));
+        }
+    };
     // The epoch moved on: every session of this person ends, this one right after this page.
     signed_in.session.purge();
     let page = RecoveryCodesPage {
