@@ -19,9 +19,10 @@
 //!                                                prints the size of the page's inline SVG
 //! bench_tool two-factor-accounts BASE N OUT      N owners with 2FA on: email, key, last step
 //! bench_tool two-factor-round BASE ACCOUNTS PREFIX THREADS AFTER_STEP
-//!     signs every account in with its password (to the two-factor step), waits for a time
-//!     step past AFTER_STEP, and writes PREFIX.<thread> files of two-factor form posts with
-//!     codes for that step and the next; prints the step
+//!     signs every account in with its password twice (to two two-factor steps: a pending
+//!     step takes one code), waits for a time step past AFTER_STEP, and writes PREFIX.<thread>
+//!     files of two-factor form posts with codes for that step and the next, each on its own
+//!     pending step; prints the step
 //! ```
 
 use std::cell::RefCell;
@@ -600,9 +601,12 @@ async fn two_factor_round(
     let (accounts, setup_step) = read_accounts(accounts_path)?;
     let emails: Rc<Vec<String>> = Rc::new(accounts.iter().map(|a| a.email.clone()).collect());
     let (http, base_owned) = (http.clone(), base.to_owned());
-    let sessions = for_each(accounts.len(), move |i| {
+    // A pending step takes one code (the sign-in consumes it): one password step per code,
+    // two per account.
+    let n = accounts.len();
+    let sessions = for_each(2 * n, move |i| {
         let (http, base, emails) = (http.clone(), base_owned.clone(), emails.clone());
-        async move { to_two_factor_step(&http, &base, &emails[i]).await }
+        async move { to_two_factor_step(&http, &base, &emails[i % n]).await }
     })
     .await?;
 
@@ -627,7 +631,8 @@ async fn two_factor_round(
     // Within one thread's file all codes of step `s` come first, so an account's two posts
     // are far apart and are answered in order.
     for offset in 0..2 {
-        for (i, (account, (cookie, csrf))) in accounts.iter().zip(&sessions).enumerate() {
+        let round = &sessions[offset as usize * n..(offset as usize + 1) * n];
+        for (i, (account, (cookie, csrf))) in accounts.iter().zip(round).enumerate() {
             let code = account
                 .secret
                 .code_at_step((step + offset) as u64, totp::DIGITS);

@@ -25,6 +25,10 @@ impl Origin {
 
     /// Records an event.
     pub fn record(&self, conn: &mut DbConn, entry: Entry<'_>, now: i64) -> diesel::QueryResult<()> {
+        // The event is written inside the transaction of the change it records, after (most
+        // of) that change: a crash here must leave the change undone.
+        #[cfg(feature = "test-hooks")]
+        crate::db::fault_point(&format!("before-audit:{}", entry.event.as_str()));
         NewAuditEvent {
             organization_id: entry.organization_id,
             actor_id: entry.actor_id,

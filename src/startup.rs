@@ -66,6 +66,7 @@ fn path_config() -> web::PathConfig {
 pub struct Application {
     address: SocketAddr,
     server: Server,
+    state: web::Data<AppState>,
 }
 
 impl Application {
@@ -92,6 +93,7 @@ impl Application {
         let secure = config.secure_cookies();
         let state = web::Data::new(AppState::new(config, pool)?);
         crate::ops::maintenance::prune_in_the_background(state.clone().into_inner());
+        let app_state = state.clone();
 
         let server = HttpServer::new(move || {
             let sessions = SessionMiddleware::builder(
@@ -129,12 +131,21 @@ impl Application {
         .worker_max_blocking_threads(pool_size)
         .listen(listener)?
         .run();
-        Ok(Self { address, server })
+        Ok(Self {
+            address,
+            server,
+            state: app_state,
+        })
     }
 
     /// The address the app listens on.
     pub fn address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// The application's state, as every handler sees it.
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
     }
 
     /// The port the app listens on.

@@ -15,6 +15,9 @@ pub struct AppState {
     pub hasher: Hasher,
     pub config: Config,
     pub mailer: Mailer,
+    /// Every request the server answered, from arrival to answer (test builds only).
+    #[cfg(feature = "test-hooks")]
+    pub requests: std::sync::Mutex<Vec<crate::telemetry::RequestSpan>>,
 }
 
 impl AppState {
@@ -27,6 +30,8 @@ impl AppState {
             hasher: Hasher::new(config.bcrypt_cost),
             mailer: Mailer::from_config(&config)?,
             config,
+            #[cfg(feature = "test-hooks")]
+            requests: std::sync::Mutex::new(Vec::new()),
         })
     }
 }

@@ -37,6 +37,22 @@ pub async fn log_request(
         Err(e) => (None, e.as_response_error().status_code().as_u16()),
     };
     let route = route.unwrap_or_else(|| "(unmatched)".to_owned());
+    #[cfg(feature = "test-hooks")]
+    if let Ok(r) = &res
+        && let Some(state) = r
+            .request()
+            .app_data::<actix_web::web::Data<crate::state::AppState>>()
+    {
+        let span = RequestSpan {
+            method: method.to_string(),
+            route: route.clone(),
+            started,
+            finished: Instant::now(),
+        };
+        if let Ok(mut spans) = state.requests.lock() {
+            spans.push(span);
+        }
+    }
     tracing::info!(
         %method,
         route,
@@ -45,4 +61,33 @@ pub async fn log_request(
         "request"
     );
     res
+}
+
+/// A request as the server saw it, from arrival to answer (test builds only: race tests show
+/// with it that their requests were in the server at the same time).
+#[cfg(feature = "test-hooks")]
+#[derive(Debug, Clone)]
+pub struct RequestSpan {
+    pub method: String,
+    pub route: String,
+    pub started: Instant,
+    pub finished: Instant,
+}
+
+/// The most requests of `method` to `route` that were in the server at the same moment.
+#[cfg(feature = "test-hooks")]
+pub fn most_at_once(spans: &[RequestSpan], method: &str, route: &str) -> usize {
+    let mut edges: Vec<(Instant, i32)> = spans
+        .iter()
+        .filter(|s| s.method == method && s.route == route)
+        .flat_map(|s| [(s.started, 1), (s.finished, -1)])
+        .collect();
+    // At one instant, an arrival counts before a completion.
+    edges.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+    let (mut now, mut most) = (0i32, 0i32);
+    for (_, delta) in edges {
+        now += delta;
+        most = most.max(now);
+    }
+    most as usize
 }

@@ -35,12 +35,25 @@ const LAST_SEEN: &str = "seen";
 const SECOND_FACTOR_AT: &str = "2fa_at";
 const SETUP_STARTED: &str = "setup";
 
-/// The state between a right password and a right code: not signed in yet.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+/// The state between a right password and a right code, as the cookie holds it: only the
+/// random id of a server-side record (`crate::db::models::PendingSignIn`), which says whose
+/// step it is and until when, and which the sign-in consumes. A copy of the cookie is worth
+/// nothing once the sign-in completed or a new password step replaced it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingTwoFactor {
-    pub user_id: i64,
-    pub epoch: i64,
-    pub expires_at: i64,
+    pub id: String,
+}
+
+impl PendingTwoFactor {
+    /// A new random id (256 bits).
+    pub fn generate() -> Self {
+        Self { id: random_token() }
+    }
+
+    /// What the server stores of the id: its SHA-256.
+    pub fn id_hash(&self) -> String {
+        crate::auth::tokens::hash(&self.id)
+    }
 }
 
 /// What a sign-in proved besides the password.
@@ -165,7 +178,7 @@ impl TypedSession {
         self.insert(PENDING, pending)
     }
 
-    /// The pending two-factor state, if any (expired or not: the caller checks the time).
+    /// The pending two-factor state, if any (the server's record says whether it still holds).
     pub fn pending_two_factor(&self) -> Option<PendingTwoFactor> {
         self.get(PENDING)
     }

@@ -188,6 +188,18 @@ pub async fn answers(pool: &DbPool) -> Result<(), AppError> {
     .await
 }
 
+/// A fault point (test builds with the `test-hooks` feature only): when the environment
+/// variable `TWOFOLD_FAULT_POINT` names this point, the process aborts here, as a power cut or
+/// a `kill -9` would stop it, so that a test can show a write transaction cut between two of
+/// its statements leaves nothing half done. Without the feature it is nothing at all.
+#[cfg(feature = "test-hooks")]
+pub fn fault_point(point: &str) {
+    if std::env::var("TWOFOLD_FAULT_POINT").is_ok_and(|named| named == point) {
+        eprintln!("fault point {point}: aborting");
+        std::process::abort();
+    }
+}
+
 /// Runs `f` in a [`write_transaction`] on the blocking thread pool: how an operation makes a
 /// change that is all or nothing.
 pub async fn write<T, F>(pool: &DbPool, f: F) -> Result<T, AppError>

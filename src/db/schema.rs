@@ -67,6 +67,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    pending_sign_ins (id_hash) {
+        id_hash -> Text,
+        user_id -> BigInt,
+        epoch -> BigInt,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
     ended_sessions (session_id) {
         session_id -> Text,
         expires_at -> BigInt,
@@ -106,6 +116,7 @@ diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(audit_events -> organizations (organization_id));
 diesel::joinable!(invitations -> organizations (organization_id));
 diesel::joinable!(alert_tokens -> users (user_id));
+diesel::joinable!(pending_sign_ins -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -114,6 +125,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     attempt_counters,
     audit_events,
     ended_sessions,
+    pending_sign_ins,
     invitations,
     alert_tokens,
 );

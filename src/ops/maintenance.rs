@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::db::models::{AttemptCounter, EndedSession};
+use crate::db::models::{AttemptCounter, EndedSession, PendingSignIn};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -13,16 +13,18 @@ use crate::state::AppState;
 pub struct Pruned {
     pub attempt_counters: usize,
     pub ended_sessions: usize,
+    pub pending_sign_ins: usize,
 }
 
-/// Deletes what has expired by now: attempt counters whose window and lock are over, and
-/// signed-out sessions past their lifetime.
+/// Deletes what has expired by now: attempt counters whose window and lock are over,
+/// signed-out sessions past their lifetime, and password steps whose code never came.
 pub async fn prune(app: &AppState) -> Result<Pruned, AppError> {
     let now = crate::now_unix();
     crate::db::run(&app.pool, move |c| {
         Ok(Pruned {
             attempt_counters: AttemptCounter::prune(c, now)?,
             ended_sessions: EndedSession::prune(c, now)?,
+            pending_sign_ins: PendingSignIn::prune(c, now)?,
         })
     })
     .await

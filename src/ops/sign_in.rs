@@ -5,7 +5,7 @@ use crate::auth::session::PendingTwoFactor;
 use crate::auth::throttle::{CodeAttempt, Counted, PasswordAttempt};
 use crate::auth::two_factor::{self, CodeCheck};
 use crate::auth::{sealed, totp};
-use crate::db::models::{EndedSession, Organization, StoredRecoveryCode, User};
+use crate::db::models::{EndedSession, Organization, PendingSignIn, StoredRecoveryCode, User};
 use crate::domain::{Email, Event, OneTimeCode};
 use crate::error::AppError;
 use crate::notify::{self, Alert};
@@ -30,10 +30,14 @@ pub enum PasswordStep {
 /// Checks an email and password. The attempt is counted first, in a transaction of its own
 /// that commits before bcrypt runs (a 429 answers without checking anything); an unknown
 /// email is counted and costs the same bcrypt work as a known one.
+///
+/// `replacing` is the pending step this browser held, if any: a new password step abandons it,
+/// so that a copy of the older cookie cannot take a code either.
 pub async fn password_step(
     app: &AppState,
     email: Email,
     password: String,
+    replacing: Option<PendingTwoFactor>,
     origin: Origin,
 ) -> Result<PasswordStep, AppError> {
     let now = crate::now_unix();
@@ -64,14 +68,26 @@ pub async fn password_step(
     }
 
     if user.has_two_factor() {
-        // The password's counters start again; the code step has its own, which only a
-        // right code resets.
-        crate::db::write(&app.pool, move |c| attempt.succeeded(c)).await?;
-        return Ok(PasswordStep::SecondFactor(PendingTwoFactor {
+        // The pending step is a server-side record the cookie names by a random id. The
+        // password's counters start again; the code step has its own, which only a right code
+        // resets.
+        let pending = PendingTwoFactor::generate();
+        let record = PendingSignIn {
+            id_hash: pending.id_hash(),
             user_id: user.id,
             epoch: user.session_epoch,
+            created_at: now,
             expires_at: now + app.config.two_factor_step_secs,
-        }));
+        };
+        crate::db::write(&app.pool, move |c| {
+            if let Some(older) = replacing {
+                PendingSignIn::delete(c, &older.id_hash())?;
+            }
+            record.insert(c)?;
+            attempt.succeeded(c)
+        })
+        .await?;
+        return Ok(PasswordStep::SecondFactor(pending));
     }
 
     let (user_id, organization_id, epoch) = (user.id, user.organization_id, user.session_epoch);
@@ -189,9 +205,13 @@ pub enum TwoFactorStep {
 /// step), the sign-in and its audit events commit in one transaction, so a crash between
 /// them cannot leave a code used unrecorded; the security email about a recovery code goes
 /// out after the commit.
+///
+/// `pending` is the browser's step and `record` its server-side record as
+/// [`find_pending`] found it.
 pub async fn two_factor_step(
     app: &AppState,
     pending: PendingTwoFactor,
+    record: PendingSignIn,
     code: OneTimeCode,
     origin: Origin,
 ) -> Result<TwoFactorStep, AppError> {
@@ -199,12 +219,14 @@ pub async fn two_factor_step(
     let limits = app.config.limits;
     let keys = app.keys.clone();
     let public_url = app.config.public_url.clone();
+    let id_hash = pending.id_hash();
+    let pending = record;
     // Counted first, committed before the code is checked: at most the limit of codes are
     // ever checked for a person, however many arrive at once.
     let attempt = CodeAttempt::new(pending.user_id, &origin.address);
     let counting = attempt.clone();
     crate::db::write(&app.pool, move |c| counting.take(c, &limits, now)).await?;
-    let (outcome, alert) = crate::db::write(&app.pool, move |c| {
+    let written = crate::db::write(&app.pool, move |c| {
         let user = match User::find(c, pending.user_id)? {
             Some(u)
                 if u.session_epoch == pending.epoch
@@ -235,6 +257,12 @@ pub async fn two_factor_step(
                 now,
             )?;
             return Ok((TwoFactorStep::Refused(check), None));
+        }
+        // The step is consumed with the code: of two requests with copies of one cookie, one
+        // signs in; a request whose step was consumed meanwhile undoes its code's spending
+        // (the transaction rolls back) and answers "sign in again".
+        if !PendingSignIn::consume(c, &id_hash, now)? {
+            return Err(AppError::SignInRequired);
         }
         User::record_sign_in(c, user.id, now)?;
         attempt.succeeded(c)?;
@@ -277,11 +305,28 @@ pub async fn two_factor_step(
             alert,
         ))
     })
-    .await?;
+    .await;
+    let (outcome, alert) = match written {
+        Err(AppError::SignInRequired) => return Ok(TwoFactorStep::Expired),
+        other => other?,
+    };
     if let Some(email) = alert {
         app.mailer.send_or_log(vec![email]).await;
     }
     Ok(outcome)
+}
+
+/// The live server-side record of a pending step, if it still holds.
+pub async fn find_pending(
+    app: &AppState,
+    pending: &PendingTwoFactor,
+) -> Result<Option<PendingSignIn>, AppError> {
+    let id_hash = pending.id_hash();
+    let now = crate::now_unix();
+    crate::db::run(&app.pool, move |c| {
+        Ok(PendingSignIn::find_live(c, &id_hash, now)?)
+    })
+    .await
 }
 
 /// Records a signed-out session as ended, so that a copy of its cookie is refused until it

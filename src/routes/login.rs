@@ -10,6 +10,7 @@ use crate::audit::Origin;
 use crate::auth::csrf::CsrfForm;
 use crate::auth::enforcement;
 use crate::auth::session::{FlashKind, PendingTwoFactor, SecondFactorUsed, TypedSession};
+use crate::db::models::PendingSignIn;
 use crate::domain::{Email, OneTimeCode};
 use crate::error::AppError;
 use crate::http::see_other;
@@ -92,7 +93,8 @@ pub async fn post_login(
             "Enter your password.".into(),
         );
     }
-    match sign_in::password_step(&state, email, form.password.clone(), origin).await? {
+    let replacing = session.pending_two_factor();
+    match sign_in::password_step(&state, email, form.password.clone(), replacing, origin).await? {
         PasswordStep::WrongCredentials => fail(StatusCode::UNAUTHORIZED, WRONG_CREDENTIALS.into()),
         PasswordStep::SecondFactor(pending) => {
             session.begin_two_factor(pending)?;
@@ -137,7 +139,7 @@ impl TwoFactorPage {
     async fn new(
         session: &TypedSession,
         state: &AppState,
-        pending: &PendingTwoFactor,
+        pending: &PendingSignIn,
         error: Option<String>,
     ) -> Result<Self, AppError> {
         let owner = people::owner_for(state, pending.user_id).await?;
@@ -149,9 +151,18 @@ impl TwoFactorPage {
     }
 }
 
-/// The pending state, if it has not expired.
-fn live_pending(session: &TypedSession, now: i64) -> Option<PendingTwoFactor> {
-    session.pending_two_factor().filter(|p| p.expires_at > now)
+/// The browser's pending step and its server-side record, if it still holds (not expired,
+/// not consumed by a sign-in, not replaced by a newer password step).
+async fn live_pending(
+    session: &TypedSession,
+    state: &AppState,
+) -> Result<Option<(PendingTwoFactor, PendingSignIn)>, AppError> {
+    let Some(pending) = session.pending_two_factor() else {
+        return Ok(None);
+    };
+    Ok(sign_in::find_pending(state, &pending)
+        .await?
+        .map(|record| (pending, record)))
 }
 
 #[derive(Template)]
@@ -176,13 +187,13 @@ pub async fn get_two_factor(
     session: TypedSession,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let Some(pending) = live_pending(&session, crate::now_unix()) else {
+    let Some((_, record)) = live_pending(&session, &state).await? else {
         if session.pending_two_factor().is_some() {
             return sign_in_expired(&session);
         }
         return Ok(see_other("/login"));
     };
-    let page = TwoFactorPage::new(&session, &state, &pending, None).await?;
+    let page = TwoFactorPage::new(&session, &state, &record, None).await?;
     render(&page, StatusCode::OK)
 }
 
@@ -192,18 +203,18 @@ pub async fn post_two_factor(
     state: web::Data<AppState>,
     CsrfForm(form): CsrfForm<TwoFactorForm>,
 ) -> Result<HttpResponse, AppError> {
-    let Some(pending) = live_pending(&session, crate::now_unix()) else {
+    let Some((pending, record)) = live_pending(&session, &state).await? else {
         return sign_in_expired(&session);
     };
     let refuse = async |status: StatusCode, message: String| {
-        let page = TwoFactorPage::new(&session, &state, &pending, Some(message)).await?;
+        let page = TwoFactorPage::new(&session, &state, &record, Some(message)).await?;
         render(&page, status)
     };
     let code = match OneTimeCode::parse(&form.code) {
         Ok(code) => code,
         Err(message) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, message).await,
     };
-    match sign_in::two_factor_step(&state, pending, code, origin).await? {
+    match sign_in::two_factor_step(&state, pending, record.clone(), code, origin).await? {
         TwoFactorStep::Expired => sign_in_expired(&session),
         TwoFactorStep::Refused(check) => refuse(StatusCode::UNAUTHORIZED, check.message()).await,
         TwoFactorStep::SignedIn {

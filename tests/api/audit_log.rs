@@ -174,7 +174,19 @@ async fn this_wasnt_me_signs_that_person_out_everywhere_once_and_is_recorded() {
             "SELECT COUNT(*) FROM alert_tokens WHERE token_hash = '{token}'"
         )),
         0,
-        "only the token's hash is stored"
+        "not the token itself"
+    );
+    // What is stored is the token's SHA-256, computed here independently of the app.
+    let sha256 = {
+        use sha2::{Digest, Sha256};
+        hex::encode(Sha256::digest(token.as_bytes()))
+    };
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM alert_tokens WHERE token_hash = '{sha256}'"
+        )),
+        1,
+        "only the token's SHA-256 is stored"
     );
     owner.sign_in_with_code("ada@example.com", &device).await;
     owner

@@ -65,6 +65,7 @@ async fn forty_wrong_passwords_posted_at_once_are_checked_at_most_ten_times() {
             .filter(|a| a.status.as_u16() == 429)
             .all(|a| a.header("retry-after").is_some())
     );
+    app.assert_overlapped("POST", "/login");
     // The refused ones counted nothing: the pair's counter stopped at the limit.
     assert_eq!(
         app.count("SELECT attempts FROM attempt_counters WHERE key LIKE 'password:%'"),
@@ -110,6 +111,7 @@ async fn forty_wrong_codes_posted_at_once_after_a_right_password_are_checked_at_
         40,
         "{counts:?}"
     );
+    app.assert_overlapped("POST", "/login/two-factor");
     assert_eq!(
         app.count("SELECT COUNT(*) FROM audit_events WHERE event = 'sign_in_failed'") as usize,
         checked
@@ -250,11 +252,16 @@ async fn a_right_password_gives_its_counters_back() {
 
 #[actix_rt::test]
 async fn the_lock_holds_for_another_server_process_on_the_same_database() {
-    let app = TestApp::spawn().await;
-    app.signup("Acme", "Ada", "ada@example.com").await;
-    fail_passwords(&app, "ada@example.com", 10).await;
-    let restarted = app.spawn_again().await;
-    restarted
+    // Real `twofold` processes, one after the other on one database: nothing of the lock
+    // lives in a process.
+    let deployment = crate::server_process::Deployment::new();
+    let mut first = deployment.start(&[]);
+    first.app.signup("Acme", "Ada", "ada@example.com").await;
+    fail_passwords(&first.app, "ada@example.com", 10).await;
+    first.kill();
+    let second = deployment.start(&[]);
+    second
+        .app
         .client()
         .sign_in("ada@example.com", PASSWORD)
         .await

@@ -35,8 +35,14 @@ enum Seen {
         code: String,
         admitted: usize,
     },
-    /// The code was sent and no browser got an answer that settles whether it was spent.
-    CodeCutOff { account: usize, code: String },
+    /// The code was sent and no browser was let in: the kill decides. `refused` browsers
+    /// were told the code did not work, which only the other browser's spending can have
+    /// done (the code was unused).
+    CodeCutOff {
+        account: usize,
+        code: String,
+        refused: usize,
+    },
     /// The invitation let a browser join (`admitted` browsers: more than one is a link that
     /// made two people).
     InvitationAccepted { invitation: usize, admitted: usize },
@@ -197,11 +203,19 @@ impl Ledger {
                     }
                     self.spend(account, &code);
                 }
-                Seen::CodeCutOff { account, code } => {
+                Seen::CodeCutOff {
+                    account,
+                    code,
+                    refused,
+                } => {
                     self.codes_cut_off += 1;
                     let user_id = Self::user_id(db, &self.accounts[account].email);
                     if self.code_rows(db, user_id, &code, true) == 1 {
                         self.spend(account, &code);
+                    } else if refused > 0 {
+                        wrong.push(format!(
+                            "{code}: a browser was told the code did not work, yet it is unused"
+                        ));
                     }
                 }
                 Seen::InvitationAccepted {
@@ -412,9 +426,10 @@ async fn race_with_a_code(address: &str, account: usize, email: &str, code: &str
     }
     Some(match (admitted, refused) {
         (0, 2) => Seen::Wrong(format!("{email}: unused code {code} refused twice")),
-        (0, _) => Seen::CodeCutOff {
+        (0, refused) => Seen::CodeCutOff {
             account,
             code: code.to_owned(),
+            refused,
         },
         _ => Seen::CodeUsed {
             account,
@@ -727,6 +742,12 @@ async fn kill_rounds(rounds: usize) {
     server.app.client().get("/healthz").await.assert_status(200);
     let wrong = ledger.reconcile(&Db::open(&deployment), std::mem::take(&mut seen));
     assert!(wrong.is_empty(), "after the last kill: {wrong:#?}");
+    // The kills must have landed inside flows, or this test showed nothing about them.
+    let cut_offs = ledger.confirm_cut_off + ledger.codes_cut_off + ledger.invitations_cut_off;
+    assert!(
+        cut_offs > 0,
+        "none of the {rounds} kills cut a flow off: they all landed between requests"
+    );
     println!(
         "crash safety: {} requests sent, {rounds} SIGKILLs; {} confirmations answered, {} cut off; \
          {} recovery codes raced by two browsers: {} answered, {} cut off; double spends 0; \

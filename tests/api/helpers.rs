@@ -21,6 +21,8 @@ pub struct TestApp {
     pub config: Config,
     /// Keeps the temp directory (database, secret key) alive as long as any app uses it.
     pub dir: Arc<tempfile::TempDir>,
+    /// The app's state when it runs in this process (not for a server process).
+    pub state: Option<actix_web::web::Data<twofold::state::AppState>>,
 }
 
 impl TestApp {
@@ -64,11 +66,13 @@ impl TestApp {
             .await
             .expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
+        let state = Some(app.state());
         actix_rt::spawn(app.run_until_stopped());
         Self {
             address,
             config,
             dir,
+            state,
         }
     }
 
@@ -83,6 +87,25 @@ impl TestApp {
                 .execute(&mut admin)
                 .expect("statement");
         }
+    }
+
+    /// Asserts that at least two `method` requests to `route` were in the server at the same
+    /// moment, as the server itself recorded them (in builds with the `test-hooks` feature; a
+    /// race test that cannot show its requests overlapped shows nothing about the race).
+    #[track_caller]
+    pub fn assert_overlapped(&self, method: &str, route: &str) {
+        #[cfg(feature = "test-hooks")]
+        {
+            let state = self.state.as_ref().expect("an app in this process");
+            let spans = state.requests.lock().expect("requests").clone();
+            let most = twofold::telemetry::most_at_once(&spans, method, route);
+            assert!(
+                most >= 2,
+                "the {method} {route} requests never overlapped in the server (at most {most} at once)"
+            );
+        }
+        #[cfg(not(feature = "test-hooks"))]
+        let _ = (method, route);
     }
 
     /// A new browser: its own cookie jar.
@@ -418,6 +441,28 @@ impl Client {
         self.finish(res).await
     }
 
+    /// POST a form with the CSRF token of the last page seen, whose answer may never come
+    /// (the server dies on the way): the error instead of a panic.
+    pub async fn try_submit(&self, path: &str, fields: &[(&str, &str)]) -> Result<u16, String> {
+        let token = self.csrf_token();
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        let res = self
+            .http
+            .post(format!("{}{}", self.base.borrow(), path))
+            .insert_header(("Cookie", self.cookie_header()))
+            .insert_header(("User-Agent", self.user_agent.clone()))
+            .send_form(&all)
+            .await;
+        match res {
+            Ok(mut res) => {
+                let _ = res.body().await;
+                Ok(res.status().as_u16())
+            }
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
     /// POST a form with the CSRF token of the last page seen, as a browser submits a form.
     pub async fn submit(&self, path: &str, fields: &[(&str, &str)]) -> Response {
         let token = self.csrf_token();
@@ -528,6 +573,30 @@ fn find_csrf(body: &str) -> Option<String> {
     (!token.is_empty()).then(|| token.to_owned())
 }
 
+/// The six-digit TOTP code of a base32 secret for a time step, computed by Debian's oathtool
+/// (oath-toolkit), which shares no code with Twofold's TOTP module or totp-lite.
+pub fn oathtool(base32: &str, step: i64) -> String {
+    let output = std::process::Command::new("oathtool")
+        .args([
+            "--totp",
+            "--base32",
+            &format!("--now=@{}", step.max(0) * 30),
+            base32,
+        ])
+        .output()
+        .expect("oathtool is installed by the test set-up (.ci/test-deps)");
+    assert!(output.status.success(), "oathtool failed: {output:?}");
+    let code = String::from_utf8(output.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned();
+    assert!(
+        code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()),
+        "six digits from oathtool: {code:?}"
+    );
+    code
+}
+
 /// An authenticator app: the secret read from the setup page, and the last step it gave out,
 /// so that each code it gives is one the server has not seen.
 pub struct Authenticator {
@@ -551,9 +620,10 @@ impl Authenticator {
         }
     }
 
-    /// The code for a step.
+    /// The code for a step, as an independent implementation computes it (oathtool: the
+    /// tests play the phone without Twofold's own TOTP code).
     pub fn code_at(&self, step: i64) -> String {
-        self.secret.code_at_step(step as u64, 6)
+        oathtool(&self.base32, step)
     }
 
     /// The current time step.
@@ -737,4 +807,78 @@ impl TestApp {
             ));
         }
     }
+}
+
+/// Everything the database holds, in a stable order: a refused request must leave it equal.
+/// `with_counters` includes the attempt counters and pending sign-in steps, which a flow's
+/// earlier, committed steps change.
+pub fn snapshot(app: &TestApp, with_counters: bool) -> String {
+    use diesel::prelude::*;
+    use twofold::db::models::{AlertToken, AuditEvent, EndedSession};
+    use twofold::db::models::{Invitation, Organization, StoredRecoveryCode, User};
+    use twofold::db::schema::*;
+    let conn = &mut app.db();
+    twofold::db_run!(conn => {
+        let organizations = organizations::table
+            .order(organizations::id)
+            .select(Organization::as_select())
+            .load(conn)
+            .expect("organizations");
+        let users = users::table
+            .order(users::id)
+            .select(User::as_select())
+            .load(conn)
+            .expect("users");
+        let codes = recovery_codes::table
+            .order(recovery_codes::id)
+            .select(StoredRecoveryCode::as_select())
+            .load(conn)
+            .expect("recovery codes");
+        let events = audit_events::table
+            .order(audit_events::id)
+            .select(AuditEvent::as_select())
+            .load(conn)
+            .expect("audit events");
+        let failures = if !with_counters {
+            Vec::new()
+        } else {
+            attempt_counters::table
+            .order(attempt_counters::key)
+            .select((
+                attempt_counters::key,
+                attempt_counters::attempts,
+                attempt_counters::locked_until,
+            ))
+            .load::<(String, i32, i64)>(conn)
+            .expect("attempt counters")
+        };
+        let pending = if !with_counters {
+            Vec::new()
+        } else {
+            pending_sign_ins::table
+                .order(pending_sign_ins::id_hash)
+                .select((pending_sign_ins::id_hash, pending_sign_ins::user_id))
+                .load::<(String, i64)>(conn)
+                .expect("pending sign-ins")
+        };
+        let ended = ended_sessions::table
+            .order(ended_sessions::session_id)
+            .select(EndedSession::as_select())
+            .load(conn)
+            .expect("ended sessions");
+        let invitations = invitations::table
+            .order(invitations::id)
+            .select(Invitation::as_select())
+            .load(conn)
+            .expect("invitations");
+        let alerts = alert_tokens::table
+            .order(alert_tokens::id)
+            .select(AlertToken::as_select())
+            .load(conn)
+            .expect("alert tokens");
+        format!(
+            "{organizations:?}\n{users:?}\n{codes:?}\n{events:?}\n{failures:?}\n{pending:?}\n\
+             {ended:?}\n{invitations:?}\n{alerts:?}"
+        )
+    })
 }

@@ -178,65 +178,6 @@ const METACHARACTERS: &[&str] = &[
     "&=&=",
 ];
 
-/// Everything the database holds, in a stable order: a refused request must leave it equal.
-fn snapshot(app: &TestApp) -> String {
-    use diesel::prelude::*;
-    use twofold::db::models::{AlertToken, AuditEvent, EndedSession};
-    use twofold::db::models::{Invitation, Organization, StoredRecoveryCode, User};
-    use twofold::db::schema::*;
-    let conn = &mut app.db();
-    twofold::db_run!(conn => {
-        let organizations = organizations::table
-            .order(organizations::id)
-            .select(Organization::as_select())
-            .load(conn)
-            .expect("organizations");
-        let users = users::table
-            .order(users::id)
-            .select(User::as_select())
-            .load(conn)
-            .expect("users");
-        let codes = recovery_codes::table
-            .order(recovery_codes::id)
-            .select(StoredRecoveryCode::as_select())
-            .load(conn)
-            .expect("recovery codes");
-        let events = audit_events::table
-            .order(audit_events::id)
-            .select(AuditEvent::as_select())
-            .load(conn)
-            .expect("audit events");
-        let failures = attempt_counters::table
-            .order(attempt_counters::key)
-            .select((
-                attempt_counters::key,
-                attempt_counters::attempts,
-                attempt_counters::locked_until,
-            ))
-            .load::<(String, i32, i64)>(conn)
-            .expect("attempt counters");
-        let ended = ended_sessions::table
-            .order(ended_sessions::session_id)
-            .select(EndedSession::as_select())
-            .load(conn)
-            .expect("ended sessions");
-        let invitations = invitations::table
-            .order(invitations::id)
-            .select(Invitation::as_select())
-            .load(conn)
-            .expect("invitations");
-        let alerts = alert_tokens::table
-            .order(alert_tokens::id)
-            .select(AlertToken::as_select())
-            .load(conn)
-            .expect("alert tokens");
-        format!(
-            "{organizations:?}\n{users:?}\n{codes:?}\n{events:?}\n{failures:?}\n{ended:?}\n\
-             {invitations:?}\n{alerts:?}"
-        )
-    })
-}
-
 /// Asserts a refusal: a 4xx answer, an HTML page when it is one of ours.
 #[track_caller]
 fn assert_refused(res: &Response, what: &str) {
@@ -441,7 +382,7 @@ async fn malformed_bodies_to_every_form_are_refused_with_a_4xx_and_change_nothin
     // Re-authentication asks for the code every time: every code field is read and checked.
     let app = TestApp::spawn_with(|c| c.reauth_secs = 0).await;
     let browsers = browsers(&app).await;
-    let before = snapshot(&app);
+    let before = crate::helpers::snapshot(&app, true);
     let mut sent = 0;
     for form in FORMS {
         let Form {
@@ -514,7 +455,7 @@ async fn malformed_bodies_to_every_form_are_refused_with_a_4xx_and_change_nothin
         assert_refused(&res, &format!("{path} with a JSON body"));
         sent += 1;
         assert_eq!(
-            snapshot(&app),
+            crate::helpers::snapshot(&app, true),
             before,
             "after the malformed bodies to {path}"
         );
@@ -626,7 +567,7 @@ async fn metacharacters_in_every_field_never_cause_a_server_error() {
 async fn absurd_query_strings_on_every_page_never_cause_a_server_error() {
     let app = TestApp::spawn().await;
     let browsers = browsers(&app).await;
-    let before = snapshot(&app);
+    let before = crate::helpers::snapshot(&app, true);
     let queries = [
         "page=-1",
         "page=0",
@@ -672,7 +613,7 @@ async fn absurd_query_strings_on_every_page_never_cause_a_server_error() {
             }
         }
     }
-    assert_eq!(snapshot(&app), before);
+    assert_eq!(crate::helpers::snapshot(&app, true), before);
 }
 
 /// Asserts an answer is a normal page (200) or one of the app's 4xx pages, never a 5xx.
@@ -717,7 +658,7 @@ async fn the_people_table_and_the_audit_log_answer_absurd_parameters_with_a_page
         .await;
     let stranger = app.user_id("hank@example.com");
     let member = browsers.member;
-    let before = snapshot(&app);
+    let before = crate::helpers::snapshot(&app, true);
 
     let huge_number = "9".repeat(6 * 1024);
     let huge_text = "x".repeat(6 * 1024);
@@ -838,14 +779,14 @@ async fn the_people_table_and_the_audit_log_answer_absurd_parameters_with_a_page
             assert!(!res.body.contains("Hank Scorpio"), "{what}");
         }
     }
-    assert_eq!(snapshot(&app), before);
+    assert_eq!(crate::helpers::snapshot(&app, true), before);
 }
 
 #[actix_rt::test]
 async fn bogus_link_tokens_are_refused_with_a_4xx_and_change_nothing() {
     let app = TestApp::spawn().await;
     let browsers = browsers(&app).await;
-    let before = snapshot(&app);
+    let before = crate::helpers::snapshot(&app, true);
     let invitation = browsers.invitation_token.clone();
     let alert = browsers.alert_token.clone();
     let segments: Vec<String> = vec![
@@ -903,7 +844,7 @@ async fn bogus_link_tokens_are_refused_with_a_4xx_and_change_nothing() {
         }
     }
     assert!(sent > 100, "{sent} requests sent");
-    assert_eq!(snapshot(&app), before);
+    assert_eq!(crate::helpers::snapshot(&app, true), before);
     // The real links were not disturbed by the probes.
     let page = browsers
         .anonymous

@@ -4,6 +4,8 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use crate::helpers::{PASSWORD, TestApp, race_code};
 
@@ -33,18 +35,24 @@ impl Instance {
             .spawn()
             .expect("the twofold binary starts");
         let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let address = loop {
-            let line = lines
-                .next()
-                .expect("the server reports its address before exiting")
-                .expect("log line");
-            if let Some(rest) = line.split("Twofold is serving on ").nth(1) {
-                break rest.trim().to_owned();
+        // The log is read on a thread of its own, which keeps draining it (so the process
+        // never blocks on a full pipe); the address comes back within a minute or not at all.
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(rest) = line.split("Twofold is serving on ").nth(1) {
+                    let _ = tx.send(rest.trim().to_owned());
+                }
+            }
+        });
+        let address = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(address) => address,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("the server did not report its address within 60 s");
             }
         };
-        // Keep draining the log so the process never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
         Self {
             child,
             address,
@@ -132,4 +140,26 @@ async fn one_recovery_code_raced_across_two_instances_lets_exactly_one_in() {
         client.password_step("ada@example.com").await;
     }
     assert_eq!(race_code(&clients, &codes[0]).await, (1, 9));
+}
+
+#[actix_rt::test]
+async fn a_copy_of_the_pending_steps_cookie_cannot_sign_in_on_the_other_instance() {
+    let app = TestApp::spawn().await;
+    let (_, device, _) = app.owner_with_two_factor("ada@example.com").await;
+    let (a, b) = (Instance::start(&app), Instance::start(&app));
+    let person = app.client();
+    person.use_instance(&a.address);
+    person.password_step("ada@example.com").await;
+    let copied = person.session_cookie().expect("the pending step's cookie");
+    let code = device.code().await;
+    person.two_factor(&code).await.assert_redirect("/");
+    // The step was consumed in the shared database: instance B refuses the copy too.
+    let thief = app.client();
+    thief.use_instance(&b.address);
+    thief.set_session_cookie(&copied);
+    thief
+        .get("/login/two-factor")
+        .await
+        .assert_status(401)
+        .assert_contains("Your sign-in expired");
 }

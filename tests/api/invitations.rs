@@ -128,6 +128,18 @@ async fn the_token_is_stored_only_as_a_hash_and_made_up_tokens_find_nothing() {
         )),
         0
     );
+    // What is stored is the token's SHA-256, computed here independently of the app.
+    let sha256 = {
+        use sha2::{Digest, Sha256};
+        hex::encode(Sha256::digest(token.as_bytes()))
+    };
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM invitations WHERE token_hash = '{sha256}'"
+        )),
+        1
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM invitations"), 1);
     let client = app.client();
     for made_up in [
         format!("/invitations/{}", "0".repeat(64)),

@@ -1,5 +1,7 @@
-//! Load: 200 people at once for 60 s against SQLite (the real binary), each mixing sign-ins,
-//! two-factor steps, page views and settings changes, with no pause between requests. No
+//! Load: 200 clients at once for 60 s against SQLite (the real binary), each taking turns
+//! between four accounts and mixing sign-ins, two-factor steps (codes from the app, one in
+//! twenty a recovery code), page views and settings changes, with no pause between requests.
+//! Every answer must be the one its step should give (the exact redirect, or the page). No
 //! answer may be a 5xx or an unexpected one, the log may hold no "database is locked", and
 //! afterwards the database must hold exactly what the clients saw succeed: each person's 2FA
 //! state, their unused recovery codes, their last TOTP step and every audited event.
@@ -101,24 +103,39 @@ impl Person {
         *self.events.entry(event).or_default() += 1;
     }
 
-    async fn sign_in(&mut self) -> Option<()> {
+    /// Signs in: with the password alone, or with the password and a code from the app (a
+    /// recovery code instead when `recovery` says so and two are left). With 2FA and no fresh
+    /// code from the app (both steps the server accepts were given out), it does nothing.
+    async fn sign_in(&mut self, recovery: bool) -> Option<()> {
+        let two_factor = self.device.is_some();
+        let code = match self.device.as_mut() {
+            None => None,
+            Some(device) => match device.code() {
+                // The app's code is taken either way, so that recovery codes stand in for a
+                // few of the sign-ins the app could do, never for those it could not.
+                Some(_) if recovery && self.codes.len() >= 2 => Some((self.codes.pop()?, None)),
+                Some((code, step)) => Some((code, Some(step))),
+                None => {
+                    // The app has no fresh code yet: the person looks at the sign-in page
+                    // and comes back later (a request, so that the client yields).
+                    let r = self.browser.get("/login").await;
+                    self.expect(r, |r| r.status.as_u16() == 200, "sign-in page")?;
+                    self.figures.page_views += 1;
+                    return Some(());
+                }
+            },
+        };
         let r = self.browser.get("/login").await;
         self.expect(r, |r| r.status.as_u16() == 200, "sign-in page")?;
         let r = self
             .browser
             .submit("/login", &[("email", &self.email), ("password", PASSWORD)])
             .await;
-        let two_factor = self.device.is_some();
         let want = if two_factor { "/login/two-factor" } else { "/" };
         self.expect(r, |r| location(r).as_deref() == Some(want), "password")?;
-        if two_factor {
+        if let Some((code, step)) = code {
             let r = self.browser.get("/login/two-factor").await;
             self.expect(r, |r| r.status.as_u16() == 200, "code page")?;
-            let totp = self.device.as_mut().and_then(Device::code);
-            let (code, step) = match totp {
-                Some((code, step)) => (code, Some(step)),
-                None => (self.codes.pop()?, None),
-            };
             let r = self
                 .browser
                 .submit("/login/two-factor", &[("code", &code)])
@@ -155,19 +172,35 @@ impl Person {
         self.expect(r, |r| r.status.as_u16() == 200, "home")?;
         let r = self.browser.submit("/logout", &[]).await;
         self.signed_in = false;
-        self.expect(r, |r| location(r).is_some(), "sign-out")?;
+        self.expect(
+            r,
+            |r| location(r).as_deref() == Some("/login?signed_out=1"),
+            "sign-out",
+        )?;
         Some(())
+    }
+
+    /// The app's code for a form of the security page, when the page asks for one (the
+    /// session proved no second factor lately); `None` when it does not.
+    fn code_if_asked(&mut self, page: &Response, field: &str) -> Option<Option<(String, i64)>> {
+        if !page.body.contains(&format!("id=\"{field}\"")) {
+            return Some(None);
+        }
+        self.device.as_mut()?.code().map(Some)
     }
 
     async fn regenerate_codes(&mut self) -> Option<()> {
         let r = self.browser.get("/settings/security").await;
-        self.expect(r, |r| r.status.as_u16() == 200, "security page")?;
+        let page = self.expect(r, |r| r.status.as_u16() == 200, "security page")?;
+        let code = self.code_if_asked(&page, "regenerate-code")?;
+        let mut fields = vec![("password", PASSWORD.to_owned())];
+        if let Some((code, _)) = &code {
+            fields.push(("code", code.clone()));
+        }
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let r = self
             .browser
-            .submit(
-                "/settings/security/recovery-codes",
-                &[("password", PASSWORD)],
-            )
+            .submit("/settings/security/recovery-codes", &fields)
             .await;
         let res = self.expect(
             r,
@@ -175,6 +208,9 @@ impl Person {
             "new codes",
         )?;
         self.codes = res.recovery_codes();
+        if let Some((_, step)) = code {
+            self.last_step = Some(step);
+        }
         self.count("recovery_codes_regenerated");
         self.figures.settings_changes += 1;
         Some(())
@@ -187,7 +223,11 @@ impl Person {
             .browser
             .submit("/settings/security/two-factor/setup", &[])
             .await;
-        self.expect(r, |r| location(r).is_some(), "setup")?;
+        self.expect(
+            r,
+            |r| location(r).as_deref() == Some("/settings/security/two-factor/setup"),
+            "setup",
+        )?;
         let r = self
             .browser
             .get("/settings/security/two-factor/setup")
@@ -224,14 +264,16 @@ impl Person {
 
     async fn turn_off_two_factor(&mut self) -> Option<()> {
         let r = self.browser.get("/settings/security").await;
-        self.expect(r, |r| r.status.as_u16() == 200, "security page")?;
-        let (code, step) = self.device.as_mut()?.code()?;
+        let page = self.expect(r, |r| r.status.as_u16() == 200, "security page")?;
+        let code = self.code_if_asked(&page, "disable-code")?;
+        let mut fields = vec![("password", PASSWORD.to_owned())];
+        if let Some((code, _)) = &code {
+            fields.push(("code", code.clone()));
+        }
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let r = self
             .browser
-            .submit(
-                "/settings/security/two-factor/disable",
-                &[("password", PASSWORD), ("code", &code)],
-            )
+            .submit("/settings/security/two-factor/disable", &fields)
             .await;
         self.expect(
             r,
@@ -240,7 +282,9 @@ impl Person {
         )?;
         self.device = None;
         self.codes.clear();
-        self.last_step = Some(step);
+        if let Some((_, step)) = code {
+            self.last_step = Some(step);
+        }
         self.count("two_factor_disabled");
         self.figures.settings_changes += 1;
         Some(())
@@ -249,7 +293,8 @@ impl Person {
     /// One action, chosen at random among those open to the person now.
     async fn act(&mut self, roll: u32) {
         if !self.signed_in {
-            let _ = self.sign_in().await;
+            // One sign-in in twenty with a recovery code; the rest with the app.
+            let _ = self.sign_in(roll < 5).await;
             return;
         }
         if self.device.is_some() && self.codes.len() < 2 {
@@ -338,6 +383,7 @@ fn env_or(name: &str, default: u64) -> u64 {
 #[ignore = "long (60 s of load, about two minutes in all): run by .ci/reliability"]
 async fn two_hundred_people_for_a_minute_get_no_errors_and_lose_no_writes() {
     let clients = env_or("TWOFOLD_LOAD_CLIENTS", 200) as usize;
+    let accounts = clients * env_or("TWOFOLD_LOAD_ACCOUNTS_PER_CLIENT", 4) as usize;
     let seconds = env_or("TWOFOLD_LOAD_SECS", 60);
     let deployment = Deployment::new();
     let server = deployment.start(&[]);
@@ -348,18 +394,14 @@ async fn two_hundred_people_for_a_minute_get_no_errors_and_lose_no_writes() {
     // Everyone signs up; every other person turns 2FA on. The events of this set-up are
     // counted from the database, so the run's own are compared exactly.
     let mut people = Vec::new();
-    for batch in (0..clients).collect::<Vec<_>>().chunks(20) {
+    for batch in (0..accounts).collect::<Vec<_>>().chunks(20) {
         let ready = join_all(batch.iter().map(|i| async move {
             let email = format!("person{i}@example.com");
             let client = app.signup("Acme", "Pat", &email).await;
             let (device, codes) = if i % 2 == 0 {
                 let (authenticator, codes) = client.enable_two_factor(PASSWORD).await;
                 let device = Device {
-                    secret: twofold::auth::totp::Secret::from_bytes(
-                        data_encoding::BASE32_NOPAD
-                            .decode(authenticator.base32.as_bytes())
-                            .expect("key"),
-                    ),
+                    base32: authenticator.base32.clone(),
                     last_step: crate::helpers::Authenticator::current_step() + 1,
                 };
                 (Some(device), codes)
@@ -397,18 +439,31 @@ async fn two_hundred_people_for_a_minute_get_no_errors_and_lose_no_writes() {
     let sent_before = requests_sent();
     let started = Instant::now();
     let deadline = started + Duration::from_secs(seconds);
-    let mut people = join_all(people.into_iter().map(|mut person| async move {
+    // Each client takes turns between its accounts, so that an account signs in seldom
+    // enough for its app to have a fresh code (two per 30 s window) most of the time.
+    let mut groups: Vec<Vec<Person>> = (0..clients).map(|_| Vec::new()).collect();
+    for (i, person) in people.into_iter().enumerate() {
+        groups[i % clients].push(person);
+    }
+    let groups = join_all(groups.into_iter().map(|mut accounts| async move {
         // Bounded in time by the deadline and in count as a safeguard.
         for _ in 0..1_000_000 {
             if Instant::now() >= deadline {
                 break;
             }
-            let roll = rand::rng().random_range(0..100);
-            person.act(roll).await;
+            let (pick, roll) = {
+                let mut rng = rand::rng();
+                (
+                    rng.random_range(0..accounts.len()),
+                    rng.random_range(0..100),
+                )
+            };
+            accounts[pick].act(roll).await;
         }
-        person
+        accounts
     }))
     .await;
+    let mut people: Vec<Person> = groups.into_iter().flatten().collect();
     let elapsed = started.elapsed();
     let sent = requests_sent() - sent_before;
 
@@ -427,7 +482,8 @@ async fn two_hundred_people_for_a_minute_get_no_errors_and_lose_no_writes() {
         lost.extend(stored(&db, &keys, person));
     }
     println!(
-        "load: {clients} clients for {:.1} s against {}: {sent} requests sent ({:.0}/s); \
+        "load: {clients} clients ({accounts} accounts) for {:.1} s against {}: {sent} requests \
+         sent ({:.0}/s); \
          {} sign-ins, {} two-factor steps ({} TOTP, {} recovery codes), {} page views, \
          {} settings changes; 5xx: {}, transport errors: {}, unexpected answers: {}, \
          \"database is locked\": {locked}, lost writes: {}",

@@ -14,6 +14,8 @@ mod brute_force;
 mod cli;
 mod crash_safety;
 mod enforcement;
+#[cfg(feature = "test-hooks")]
+mod fault_points;
 mod graceful_shutdown;
 mod headers_and_csrf;
 mod hostile_input;

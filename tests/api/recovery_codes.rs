@@ -38,6 +38,7 @@ async fn ten_concurrent_requests_with_one_recovery_code_let_exactly_one_in() {
         client.password_step("ada@example.com").await;
     }
     assert_eq!(race_code(&clients, &codes[0]).await, (1, 9));
+    app.assert_overlapped("POST", "/login/two-factor");
     assert_eq!(
         app.count("SELECT COUNT(*) FROM recovery_codes WHERE used_at IS NOT NULL"),
         1

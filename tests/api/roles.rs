@@ -36,7 +36,11 @@ async fn a_member_gets_403_on_every_admin_route_and_changes_nothing() {
     let (owner, member) = owner_and_member(&app).await;
     app.invite(&owner, "Ian Invitee", "ian@example.com", "member")
         .await;
-    let owner_id = app.user_id("ada@example.com").to_string();
+    // The target of the actions on a person: another member, whom an admin could act on (the
+    // owner could be refused for being the owner, which would prove nothing about the guard).
+    app.join(&owner, "Max Member", "max@example.com", "member")
+        .await;
+    let other_id = app.user_id("max@example.com").to_string();
     let invitation_id = app.count("SELECT MAX(id) FROM invitations").to_string();
     let before = snapshot(&app);
 
@@ -65,11 +69,11 @@ async fn a_member_gets_403_on_every_admin_route_and_changes_nothing() {
             ],
         ),
         (
-            format!("/settings/users/{owner_id}/role"),
-            vec![("role", "member")],
+            format!("/settings/users/{other_id}/role"),
+            vec![("role", "admin")],
         ),
-        (format!("/settings/users/{owner_id}/deactivate"), vec![]),
-        (format!("/settings/users/{owner_id}/recovery-codes"), vec![]),
+        (format!("/settings/users/{other_id}/deactivate"), vec![]),
+        (format!("/settings/users/{other_id}/recovery-codes"), vec![]),
         (
             format!("/settings/invitations/{invitation_id}/resend"),
             vec![],
@@ -86,6 +90,13 @@ async fn a_member_gets_403_on_every_admin_route_and_changes_nothing() {
     for (path, fields) in &posts {
         let res = member.submit(path, fields).await;
         assert_eq!(res.status.as_u16(), 403, "POST {path}");
+        // Refused by the guard for who the member is, not by a rule about the target.
+        let refusal = if path.ends_with("/recovery-codes") {
+            "Only your organization&#39;s owner can do this."
+        } else {
+            "Only your organization&#39;s admins and owner can open this page."
+        };
+        res.assert_contains(refusal);
     }
     assert_eq!(snapshot(&app), before);
     assert_eq!(app.emails_to("eve@example.com").len(), 0);

@@ -9,7 +9,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use twofold::auth::totp::{self, Secret};
+use twofold::auth::totp;
 use twofold::config::Config;
 
 use crate::helpers::{Response, TestApp, fresh_postgres_database};
@@ -94,6 +94,7 @@ impl Deployment {
             address: format!("http://{address}"),
             config: self.config.clone(),
             dir: self.dir.clone(),
+            state: None,
         };
         Server {
             child: Some(child),
@@ -255,6 +256,9 @@ impl Browser {
             http: awc::Client::builder()
                 .disable_redirects()
                 .timeout(Duration::from_secs(60))
+                // The server closes a connection idle for 5 s (answering 408 to a request that
+                // races the close): a browser idle longer opens a new one, as browsers do.
+                .connector(awc::Connector::new().conn_keep_alive(Duration::from_secs(3)))
                 .finish(),
             cookies: RefCell::new(BTreeMap::new()),
             csrf: RefCell::new(None),
@@ -353,7 +357,8 @@ pub fn location(res: &Response) -> Option<String> {
 /// An authenticator app that never waits: it gives a code for a step the server has not seen
 /// and still accepts (the current or the next), or none.
 pub struct Device {
-    pub secret: Secret,
+    /// The setup key (base32), from which oathtool computes the codes.
+    pub base32: String,
     /// The last step this device gave a code for.
     pub last_step: i64,
 }
@@ -363,9 +368,9 @@ impl Device {
     pub fn from_setup_page(page: &Response) -> Option<Self> {
         let key = page.element_text("setup-key")?;
         let base32: String = key.chars().filter(|c| !c.is_whitespace()).collect();
-        let bytes = data_encoding::BASE32_NOPAD.decode(base32.as_bytes()).ok()?;
+        data_encoding::BASE32_NOPAD.decode(base32.as_bytes()).ok()?;
         Some(Self {
-            secret: Secret::from_bytes(bytes),
+            base32,
             last_step: -1,
         })
     }
@@ -376,7 +381,7 @@ impl Device {
         let step = (self.last_step + 1).max(current);
         (step <= current + 1).then(|| {
             self.last_step = step;
-            (self.secret.code_at_step(step as u64, 6), step)
+            (crate::helpers::oathtool(&self.base32, step), step)
         })
     }
 }

@@ -144,6 +144,7 @@ async fn ten_concurrent_sign_ins_with_one_totp_code_let_exactly_one_in() {
     }
     let code = device.code().await;
     assert_eq!(race_code(&clients, &code).await, (1, 9));
+    app.assert_overlapped("POST", "/login/two-factor");
 }
 
 /// The page of a refused code, without what changes from one request to the next (the
@@ -242,4 +243,56 @@ async fn a_deactivated_person_cannot_sign_in_and_is_signed_out() {
         .sign_in("ada@example.com", PASSWORD)
         .await
         .assert_status(401);
+}
+
+#[actix_rt::test]
+async fn a_copy_of_the_cookie_after_the_password_step_cannot_sign_in_again() {
+    let app = TestApp::spawn().await;
+    let (_, device, _) = app.owner_with_two_factor("ada@example.com").await;
+    let person = app.client();
+    person.password_step("ada@example.com").await;
+    // Someone copies the cookie of the step between the password and the code.
+    let copied = person.session_cookie().expect("the pending step's cookie");
+    let code = device.code().await;
+    person.two_factor(&code).await.assert_redirect("/");
+    // With the copy and the next code, no sign-in: the step was consumed.
+    let thief = app.client();
+    thief.set_session_cookie(&copied);
+    let page = thief.get("/login/two-factor").await;
+    page.assert_status(401)
+        .assert_contains("Your sign-in expired");
+    thief.set_session_cookie(&copied);
+    thief.get("/login").await;
+    thief.set_session_cookie(&copied);
+    let next = device.code().await;
+    let res = thief
+        .submit("/login/two-factor", &[("code", next.as_str())])
+        .await;
+    assert_ne!(res.header("location").as_deref(), Some("/"), "{}", res.body);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE event = 'sign_in'"),
+        1,
+        "one sign-in with a code: the person's"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM pending_sign_ins"), 0);
+}
+
+#[actix_rt::test]
+async fn a_new_password_step_replaces_the_browsers_older_one() {
+    let app = TestApp::spawn().await;
+    let (_, device, _) = app.owner_with_two_factor("ada@example.com").await;
+    let person = app.client();
+    person.password_step("ada@example.com").await;
+    let older = person.session_cookie().expect("cookie");
+    // The person starts again: the older step is abandoned.
+    person.password_step("ada@example.com").await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM pending_sign_ins"), 1);
+    let copy = app.client();
+    copy.set_session_cookie(&older);
+    copy.get("/login/two-factor")
+        .await
+        .assert_status(401)
+        .assert_contains("Your sign-in expired");
+    let code = device.code().await;
+    person.two_factor(&code).await.assert_redirect("/");
 }

@@ -158,6 +158,8 @@ impl AttemptCounter {
                     .optional()?;
                 return Ok(locked_until.map(|until| Err((until - now).max(1))));
             };
+            #[cfg(feature = "test-hooks")]
+            crate::db::fault_point("attempt-counted");
             if let Some(until) = rule.lock_until(attempts, window_start, now) {
                 diesel::update(attempt_counters::table.find(key))
                     .set((

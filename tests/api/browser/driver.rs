@@ -8,7 +8,7 @@
 //! panicked.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -71,11 +71,28 @@ fn executable(var: &str, default: &str) -> PathBuf {
     path
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
+/// Reads chromedriver's standard output for the port it chose ("ChromeDriver was started
+/// successfully on port 41497."), waiting at most a minute, then keeps draining it.
+fn reported_port(chromedriver: &mut Child) -> u16 {
+    let stdout = chromedriver.stdout.take().expect("chromedriver's output");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Some(rest) = line.split("started successfully on port ").nth(1) {
+                let port: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                let _ = tx.send(port.parse::<u16>().ok());
+            }
+        }
+    });
+    match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(Some(port)) => port,
+        other => {
+            let _ = chromedriver.kill();
+            panic!("chromedriver did not report its port: {other:?}")
+        }
+    }
 }
 
 impl Browser {
@@ -84,18 +101,20 @@ impl Browser {
         let chromium = executable("CHROMIUM", CHROMIUM);
         let chromedriver_path = executable("CHROMEDRIVER", CHROMEDRIVER);
         let dir = tempfile::tempdir().expect("temp dir");
-        let port = free_port();
-        let chromedriver = Command::new(chromedriver_path)
-            .arg(format!("--port={port}"))
+        // chromedriver picks a free port itself and says which: no port is chosen here and
+        // then lost to another process before chromedriver binds it.
+        let mut chromedriver = Command::new(chromedriver_path)
+            .arg("--port=0")
             .arg(format!(
                 "--log-path={}",
                 dir.path().join("chromedriver.log").display()
             ))
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver starts");
+        let port = reported_port(&mut chromedriver);
         let http = awc::Client::builder()
             .timeout(Duration::from_secs(120))
             .finish();

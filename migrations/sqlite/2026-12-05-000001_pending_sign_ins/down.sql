@@ -1,0 +1,2 @@
+DROP INDEX pending_sign_ins_expires_idx;
+DROP TABLE pending_sign_ins;
