@@ -255,6 +255,7 @@ async fn org_create(
     let SignUp::Created {
         organization_id,
         user_id,
+        ..
     } = created
     else {
         bail!("someone with the email {email_text} already has an account");

@@ -93,6 +93,7 @@ impl Application {
         let secure = config.secure_cookies();
         let state = web::Data::new(AppState::new(config, pool)?);
         crate::ops::maintenance::prune_in_the_background(state.clone().into_inner());
+        crate::ops::maintenance::write_activity_in_the_background(state.clone().into_inner());
         let app_state = state.clone();
 
         let server = HttpServer::new(move || {

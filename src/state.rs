@@ -15,6 +15,8 @@ pub struct AppState {
     pub hasher: Hasher,
     pub config: Config,
     pub mailer: Mailer,
+    /// Sessions' latest uses, waiting to be written.
+    pub activity: crate::auth::session::ActivityLog,
     /// Every request the server answered, from arrival to answer (test builds only).
     #[cfg(feature = "test-hooks")]
     pub requests: std::sync::Mutex<Vec<crate::telemetry::RequestSpan>>,
@@ -29,6 +31,7 @@ impl AppState {
             keys: Keys::derive(&config.secret_key),
             hasher: Hasher::new(config.bcrypt_cost),
             mailer: Mailer::from_config(&config)?,
+            activity: Default::default(),
             config,
             #[cfg(feature = "test-hooks")]
             requests: std::sync::Mutex::new(Vec::new()),

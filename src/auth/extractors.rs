@@ -74,9 +74,14 @@ pub async fn signed_in_person(req: &HttpRequest) -> Result<Option<SessionPerson>
                     session.purge();
                     None
                 }
-                Some(session_id) => {
+                Some((session_id, noted)) => {
+                    let now = crate::now_unix();
+                    let session_hash = session_id.hash();
+                    if noted {
+                        state.activity.note(session_hash.clone(), now);
+                    }
                     let found = crate::db::run(&state.pool, move |c| {
-                        Ok(User::find_for_session(c, user_id, &session_id)?)
+                        Ok(User::find_for_session(c, user_id, &session_hash, now)?)
                     })
                     .await?;
                     match found {

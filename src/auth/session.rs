@@ -9,8 +9,10 @@
 //! A signed-in session also carries when it was signed in and when it was last used, and the
 //! guard refuses it once idle or old beyond [`SessionLifetime`]: expiry is decided here, on
 //! the server, never by the cookie's own expiry, which a browser or a thief may ignore.
-//! Signing out records the session's id as ended (see [`crate::db::models::EndedSession`]),
-//! so a copy of the cookie is refused afterwards too.
+//! A signed-in session is also a row on the server (see [`crate::db::models::Session`]),
+//! named by the random id in the cookie: the person sees it on their sessions page and may end
+//! it, signing out ends it, and the guard refuses a session whose row was ended, so a copy of
+//! the cookie is refused too.
 
 use std::future::{Ready, ready};
 
@@ -53,6 +55,44 @@ impl PendingTwoFactor {
     /// What the server stores of the id: its SHA-256.
     pub fn id_hash(&self) -> String {
         crate::auth::tokens::hash(&self.id)
+    }
+}
+
+/// A signed-in session's id: random, in the cookie; the server keeps only its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionId(String);
+
+impl SessionId {
+    /// A new random id (256 bits).
+    pub fn generate() -> Self {
+        Self(random_token())
+    }
+
+    /// What the server stores of it.
+    pub fn hash(&self) -> String {
+        crate::auth::tokens::hash(&self.0)
+    }
+}
+
+/// When sessions were last used, noted by the guard (at most once a minute a session) and
+/// written to their rows in batches by a background task: a page never waits for that write.
+#[derive(Debug, Default)]
+pub struct ActivityLog(std::sync::Mutex<Vec<(String, i64)>>);
+
+impl ActivityLog {
+    /// Notes that the session with this id hash was used at `at`.
+    pub fn note(&self, id_hash: String, at: i64) {
+        if let Ok(mut seen) = self.0.lock() {
+            seen.push((id_hash, at));
+        }
+    }
+
+    /// Everything noted since the last call.
+    pub fn take(&self) -> Vec<(String, i64)> {
+        self.0
+            .lock()
+            .map(|mut seen| std::mem::take(&mut *seen))
+            .unwrap_or_default()
     }
 }
 
@@ -183,16 +223,19 @@ impl TypedSession {
         self.get(PENDING)
     }
 
-    /// Signs the person in, under a new session identity whose lifetime starts now.
-    /// `second_factor` says the sign-in proved one (a code, a recovery code): it counts as a
-    /// recent re-authentication.
+    /// Signs the person in, under a new session identity whose lifetime starts now: `signed`
+    /// is the server's record of it (its id, made by the sign-in's operation with the row
+    /// that lets it hold). `second_factor` says the sign-in proved one (a code, a recovery
+    /// code): it counts as a recent re-authentication.
     pub fn sign_in(
         &self,
         user_id: i64,
         epoch: i64,
+        signed: &SessionId,
         second_factor: SecondFactorUsed,
     ) -> Result<(), AppError> {
         self.renew()?;
+        self.insert(SESSION_ID, &signed.0)?;
         let now = crate::now_unix();
         self.insert(USER_ID, user_id)?;
         self.insert(EPOCH, epoch)?;
@@ -235,16 +278,17 @@ impl TypedSession {
     }
 
     /// This session's id while it is within `lifetime` at `now` (used within the idle timeout,
-    /// and signed in for less than the absolute lifetime); `None` once it has ended, or for a
-    /// session without these times. Notes `now` as the latest use, at most once a minute (a
-    /// thirtieth of the idle timeout when that is shorter), so that not every response rewrites
-    /// the cookie: the recorded use is then up to that much early, which only ever shortens
-    /// the idle time allowed, never lengthens it.
+    /// and signed in for less than the absolute lifetime), and whether this request noted its
+    /// use; `None` once it has ended, or for a session without these times. Notes `now` as the
+    /// latest use at most once a minute (a thirtieth of the idle timeout when that is
+    /// shorter), so that not every response rewrites the cookie (nor the session's row): the
+    /// recorded use is then up to that much early, which only ever shortens the idle time
+    /// allowed, never lengthens it.
     pub fn live_id(
         &self,
         now: i64,
         lifetime: &SessionLifetime,
-    ) -> Result<Option<String>, AppError> {
+    ) -> Result<Option<(SessionId, bool)>, AppError> {
         let (Some(id), Some(issued_at), Some(last_seen)) = (
             self.get::<String>(SESSION_ID),
             self.get::<i64>(ISSUED_AT),
@@ -257,19 +301,17 @@ impl TypedSession {
         if idle >= lifetime.idle_secs || age >= lifetime.absolute_secs {
             return Ok(None);
         }
-        if idle >= (lifetime.idle_secs / 30).clamp(1, 60) {
+        let noted = idle >= (lifetime.idle_secs / 30).clamp(1, 60);
+        if noted {
             self.insert(LAST_SEEN, now)?;
         }
-        Ok(Some(id))
+        Ok(Some((SessionId(id), noted)))
     }
 
-    /// For signing out: the signed-in session's id and when it would expire at the latest, so
-    /// that its cookie can be refused until then.
-    pub fn ending(&self, lifetime: &SessionLifetime) -> Option<(String, i64)> {
+    /// The signed-in session's id, if this is one (for signing out, or ending the others).
+    pub fn signed_in_id(&self) -> Option<SessionId> {
         self.user_id()?;
-        let id = self.get::<String>(SESSION_ID)?;
-        let issued_at = self.get::<i64>(ISSUED_AT).unwrap_or_else(crate::now_unix);
-        Some((id, issued_at.saturating_add(lifetime.absolute_secs)))
+        self.get::<String>(SESSION_ID).map(SessionId)
     }
 
     /// Keeps this session valid after the person's epoch moved on (other devices signed out).

@@ -29,6 +29,7 @@ diesel::table! {
         deactivated_at -> Nullable<BigInt>,
         created_at -> BigInt,
         people_fields -> Nullable<Text>,
+        must_reset_password -> Bool,
     }
 }
 
@@ -77,9 +78,36 @@ diesel::table! {
 }
 
 diesel::table! {
-    ended_sessions (session_id) {
-        session_id -> Text,
+    sessions (id) {
+        id -> BigInt,
+        id_hash -> Text,
+        user_id -> BigInt,
+        epoch -> BigInt,
+        user_agent -> Text,
+        client_address -> Text,
+        created_at -> BigInt,
+        last_active_at -> BigInt,
         expires_at -> BigInt,
+        ended_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    known_browsers (user_id, browser_hash) {
+        user_id -> BigInt,
+        browser_hash -> Text,
+        first_seen_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    password_resets (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
     }
 }
 
@@ -117,6 +145,9 @@ diesel::joinable!(audit_events -> organizations (organization_id));
 diesel::joinable!(invitations -> organizations (organization_id));
 diesel::joinable!(alert_tokens -> users (user_id));
 diesel::joinable!(pending_sign_ins -> users (user_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(known_browsers -> users (user_id));
+diesel::joinable!(password_resets -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -124,7 +155,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     recovery_codes,
     attempt_counters,
     audit_events,
-    ended_sessions,
+    sessions,
+    known_browsers,
+    password_resets,
     pending_sign_ins,
     invitations,
     alert_tokens,

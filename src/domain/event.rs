@@ -24,11 +24,17 @@ pub enum Event {
     Deactivated,
     ReportedNotMe,
     PasswordSignInsPaused,
+    PasswordChanged,
+    PasswordResetRequested,
+    PasswordReset,
+    OwnershipTransferred,
+    Reactivated,
+    SessionEnded,
 }
 
 impl Event {
     /// Every kind, for the round-trip test.
-    pub const ALL: [Self; 19] = [
+    pub const ALL: [Self; 25] = [
         Self::OrganizationCreated,
         Self::SignIn,
         Self::SignInFailed,
@@ -48,6 +54,12 @@ impl Event {
         Self::Deactivated,
         Self::ReportedNotMe,
         Self::PasswordSignInsPaused,
+        Self::PasswordChanged,
+        Self::PasswordResetRequested,
+        Self::PasswordReset,
+        Self::OwnershipTransferred,
+        Self::Reactivated,
+        Self::SessionEnded,
     ];
 
     /// The stored name.
@@ -72,6 +84,12 @@ impl Event {
             Self::Deactivated => "person_deactivated",
             Self::ReportedNotMe => "reported_not_me",
             Self::PasswordSignInsPaused => "password_sign_ins_paused",
+            Self::PasswordChanged => "password_changed",
+            Self::PasswordResetRequested => "password_reset_requested",
+            Self::PasswordReset => "password_reset",
+            Self::OwnershipTransferred => "ownership_transferred",
+            Self::Reactivated => "person_reactivated",
+            Self::SessionEnded => "session_ended",
         }
     }
 
@@ -102,6 +120,12 @@ impl Event {
             Self::Deactivated => "Deactivated",
             Self::ReportedNotMe => "Reported \"this wasn't me\"",
             Self::PasswordSignInsPaused => "Password sign-ins paused after many wrong passwords",
+            Self::PasswordChanged => "Password changed",
+            Self::PasswordResetRequested => "Password reset link sent",
+            Self::PasswordReset => "Password reset through the emailed link",
+            Self::OwnershipTransferred => "Ownership handed over",
+            Self::Reactivated => "Reactivated",
+            Self::SessionEnded => "Signed out a session",
         }
     }
 }

@@ -1,9 +1,11 @@
 //! A person's own account: creating an organization with its owner.
 
 use crate::audit::{Entry, Origin};
+use crate::auth::session::SessionId;
 use crate::db::models::{NewOrganization, NewUser, User};
 use crate::domain::{Email, Event, OrganizationName, Password, PersonName, Role};
 use crate::error::AppError;
+use crate::ops::sessions;
 use crate::state::AppState;
 
 /// A new organization and its owner, as the sign-up page or the operator asks for them.
@@ -18,11 +20,13 @@ pub struct NewOrganizationRequest {
 }
 
 /// What creating an organization found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignUp {
+    /// Created; `session` is the owner's new session when the request signs them in.
     Created {
         organization_id: i64,
         user_id: i64,
+        session: Option<SessionId>,
     },
     /// Someone already has an account with this email.
     EmailTaken,
@@ -43,6 +47,7 @@ pub async fn sign_up(
     } = request;
     let password_hash = app.hasher.hash(password).await?;
     let now = crate::now_unix();
+    let lifetime = app.config.sessions;
     crate::db::write(&app.pool, move |c| {
         if User::email_taken(c, email.as_str())? {
             return Ok(SignUp::EmailTaken);
@@ -61,9 +66,12 @@ pub async fn sign_up(
             created_at: now,
         }
         .insert(c)?;
-        if signs_in {
+        let session = if signs_in {
             User::record_sign_in(c, user_id, now)?;
-        }
+            Some(sessions::begin(c, user_id, 0, &origin, &lifetime, now)?)
+        } else {
+            None
+        };
         origin.record(
             c,
             Entry::own(organization_id, user_id, Event::OrganizationCreated)
@@ -73,6 +81,7 @@ pub async fn sign_up(
         Ok(SignUp::Created {
             organization_id,
             user_id,
+            session,
         })
     })
     .await

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::db::models::{AttemptCounter, EndedSession, PendingSignIn};
+use crate::db::models::{AttemptCounter, PasswordReset, PendingSignIn, Session};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -12,22 +12,49 @@ use crate::state::AppState;
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Pruned {
     pub attempt_counters: usize,
-    pub ended_sessions: usize,
+    pub sessions: usize,
     pub pending_sign_ins: usize,
+    pub password_resets: usize,
 }
 
 /// Deletes what has expired by now: attempt counters whose window and lock are over,
-/// signed-out sessions past their lifetime, and password steps whose code never came.
+/// sessions past their lifetime, password steps whose code never came, and password-reset
+/// links past their hour.
 pub async fn prune(app: &AppState) -> Result<Pruned, AppError> {
     let now = crate::now_unix();
     crate::db::run(&app.pool, move |c| {
         Ok(Pruned {
             attempt_counters: AttemptCounter::prune(c, now)?,
-            ended_sessions: EndedSession::prune(c, now)?,
+            sessions: Session::prune(c, now)?,
             pending_sign_ins: PendingSignIn::prune(c, now)?,
+            password_resets: PasswordReset::prune(c, now)?,
         })
     })
     .await
+}
+
+/// Writes the sessions' latest uses noted by the guard; returns how many.
+pub async fn write_activity(app: &AppState) -> Result<usize, AppError> {
+    let seen = app.activity.take();
+    if seen.is_empty() {
+        return Ok(0);
+    }
+    let n = seen.len();
+    crate::db::run(&app.pool, move |c| Ok(Session::note_activity(c, &seen)?)).await?;
+    Ok(n)
+}
+
+/// Writes the sessions' latest uses every few seconds, off the request path, for as long as
+/// the server runs.
+pub fn write_activity_in_the_background(app: Arc<AppState>) {
+    actix_web::rt::spawn(async move {
+        loop {
+            actix_web::rt::time::sleep(Duration::from_secs(5)).await;
+            if let Err(e) = write_activity(&app).await {
+                tracing::warn!(error = %e, "writing sessions' last use failed");
+            }
+        }
+    });
 }
 
 /// Prunes every `prune_every_secs`, for as long as the server runs. Each instance does it on

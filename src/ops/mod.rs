@@ -11,6 +11,7 @@ pub mod invitations;
 pub mod maintenance;
 pub mod organization;
 pub mod people;
+pub mod sessions;
 pub mod sign_in;
 pub mod two_factor;
 

@@ -2,13 +2,15 @@
 
 use crate::audit::{Entry, Origin};
 use crate::auth::session::PendingTwoFactor;
+use crate::auth::session::SessionId;
 use crate::auth::throttle::{CodeAttempt, Counted, PasswordAttempt};
 use crate::auth::two_factor::{self, CodeCheck};
 use crate::auth::{sealed, totp};
-use crate::db::models::{EndedSession, Organization, PendingSignIn, StoredRecoveryCode, User};
+use crate::db::models::{Organization, PendingSignIn, StoredRecoveryCode, User};
 use crate::domain::{Email, Event, OneTimeCode};
 use crate::error::AppError;
 use crate::notify::{self, Alert};
+use crate::ops::sessions;
 use crate::state::AppState;
 
 /// What a password step found.
@@ -23,6 +25,7 @@ pub enum PasswordStep {
     SignedIn {
         user_id: i64,
         epoch: i64,
+        session: SessionId,
         setup_started_at: Option<i64>,
     },
 }
@@ -92,10 +95,13 @@ pub async fn password_step(
 
     let (user_id, organization_id, epoch) = (user.id, user.organization_id, user.session_epoch);
     let totp_key = app.keys.totp_secret;
-    // One transaction: the counters, the sign-in and its audit event commit together.
-    let setup_started_at = crate::db::write(&app.pool, move |c| {
+    let lifetime = app.config.sessions;
+    // One transaction: the counters, the sign-in, its session and its audit event commit
+    // together.
+    let (session, setup_started_at) = crate::db::write(&app.pool, move |c| {
         // The person's row before the counters', as every transaction that takes both does.
         User::record_sign_in(c, user_id, now)?;
+        let session = sessions::begin(c, user_id, epoch, &origin, &lifetime, now)?;
         attempt.succeeded(c)?;
         origin.record(
             c,
@@ -110,12 +116,13 @@ pub async fn password_step(
             let sealed_secret = sealed::seal(&totp_key, user_id, secret.as_bytes());
             User::start_totp_setup(c, user_id, &sealed_secret, now)?;
         }
-        Ok(enforced.then_some(now))
+        Ok((session, enforced.then_some(now)))
     })
     .await?;
     Ok(PasswordStep::SignedIn {
         user_id,
         epoch,
+        session,
         setup_started_at,
     })
 }
@@ -192,6 +199,7 @@ pub enum TwoFactorStep {
     SignedIn {
         user_id: i64,
         epoch: i64,
+        session: SessionId,
         via_recovery: bool,
         codes_left: i64,
     },
@@ -221,6 +229,7 @@ pub async fn two_factor_step(
     let public_url = app.config.public_url.clone();
     let id_hash = pending.id_hash();
     let pending = record;
+    let lifetime = app.config.sessions;
     // Counted first, committed before the code is checked: at most the limit of codes are
     // ever checked for a person, however many arrive at once.
     let attempt = CodeAttempt::new(pending.user_id, &origin.address);
@@ -266,6 +275,7 @@ pub async fn two_factor_step(
         }
         User::record_sign_in(c, user.id, now)?;
         attempt.succeeded(c)?;
+        let session = sessions::begin(c, user.id, user.session_epoch, &origin, &lifetime, now)?;
         if via_recovery {
             origin.record(
                 c,
@@ -299,6 +309,7 @@ pub async fn two_factor_step(
             TwoFactorStep::SignedIn {
                 user_id: user.id,
                 epoch: user.session_epoch,
+                session,
                 via_recovery,
                 codes_left,
             },
@@ -325,20 +336,6 @@ pub async fn find_pending(
     let now = crate::now_unix();
     crate::db::run(&app.pool, move |c| {
         Ok(PendingSignIn::find_live(c, &id_hash, now)?)
-    })
-    .await
-}
-
-/// Records a signed-out session as ended, so that a copy of its cookie is refused until it
-/// would have expired anyway.
-pub async fn sign_out(app: &AppState, session_id: String, expires_at: i64) -> Result<(), AppError> {
-    let now = crate::now_unix();
-    crate::db::run(&app.pool, move |c| {
-        Ok(EndedSession {
-            session_id,
-            expires_at,
-        }
-        .record(c, now)?)
     })
     .await
 }

@@ -2,10 +2,11 @@
 //! turning it off, regenerating recovery codes; and the operator's break-glass reset.
 
 use crate::audit::{Entry, Origin};
+use crate::auth::session::SessionId;
 use crate::auth::throttle::CodeAttempt;
 use crate::auth::two_factor::{self, CodeCheck};
 use crate::auth::{sealed, totp};
-use crate::db::models::{Organization, StoredRecoveryCode, User};
+use crate::db::models::{Organization, Session, StoredRecoveryCode, User};
 use crate::domain::{Email, Event, TotpCode};
 use crate::error::AppError;
 use crate::notify::{self, Alert};
@@ -178,10 +179,13 @@ pub enum Disable {
 /// Turns 2FA off with the password, and the second factor when this session has not proved
 /// it lately: the secret and the recovery codes are deleted, every other session ends, and
 /// the person is emailed.
+///
+/// `current` is the session asking, which carries on into the person's new epoch.
 pub async fn disable_two_factor(
     app: &AppState,
     user: &User,
     organization: &Organization,
+    current: Option<SessionId>,
     password: String,
     second_factor: SecondFactor,
     origin: Origin,
@@ -203,6 +207,9 @@ pub async fn disable_two_factor(
     let public_url = app.config.public_url.clone();
     let (epoch, email) = crate::db::write(&app.pool, move |c| {
         let epoch = User::disable_totp(c, checked.id)?;
+        if let Some(current) = &current {
+            Session::move_to_epoch(c, &current.hash(), epoch)?;
+        }
         StoredRecoveryCode::delete_all(c, checked.id)?;
         origin.record(
             c,

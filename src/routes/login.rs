@@ -15,6 +15,7 @@ use crate::domain::{Email, OneTimeCode};
 use crate::error::AppError;
 use crate::http::see_other;
 use crate::ops::people;
+use crate::ops::sessions;
 use crate::ops::sign_in::{self, PasswordStep, TwoFactorStep};
 use crate::routes::{Chrome, EmptyForm, render};
 use crate::state::AppState;
@@ -103,9 +104,10 @@ pub async fn post_login(
         PasswordStep::SignedIn {
             user_id,
             epoch,
+            session: signed,
             setup_started_at,
         } => {
-            session.sign_in(user_id, epoch, SecondFactorUsed::None)?;
+            session.sign_in(user_id, epoch, &signed, SecondFactorUsed::None)?;
             if let Some(started_at) = setup_started_at {
                 session.note_setup_started(started_at)?;
                 // The enforcement middleware holds them there whatever they open next; this
@@ -220,6 +222,7 @@ pub async fn post_two_factor(
         TwoFactorStep::SignedIn {
             user_id,
             epoch,
+            session: signed,
             via_recovery,
             codes_left,
         } => {
@@ -228,7 +231,7 @@ pub async fn post_two_factor(
             } else {
                 SecondFactorUsed::Code
             };
-            session.sign_in(user_id, epoch, used)?;
+            session.sign_in(user_id, epoch, &signed, used)?;
             if via_recovery {
                 session.flash(
                     FlashKind::Warning,
@@ -254,8 +257,8 @@ pub async fn post_logout(
 ) -> Result<HttpResponse, AppError> {
     // Removing the cookie is not enough: a copy of it would still be valid. The session's id
     // is recorded as ended first; should that fail, the person is not told they signed out.
-    if let Some((session_id, expires_at)) = session.ending(&state.config.sessions) {
-        sign_in::sign_out(&state, session_id, expires_at).await?;
+    if let Some(current) = session.signed_in_id() {
+        sessions::sign_out(&state, &current).await?;
     }
     session.purge();
     Ok(see_other("/login?signed_out=1"))

@@ -121,8 +121,17 @@ pub async fn post_signup(
         password,
         signs_in: true,
     };
-    let user_id = match account::sign_up(&state, request, origin).await? {
-        SignUp::Created { user_id, .. } => user_id,
+    let (user_id, signed) = match account::sign_up(&state, request, origin).await? {
+        SignUp::Created {
+            user_id,
+            session: Some(session),
+            ..
+        } => (user_id, session),
+        SignUp::Created { session: None, .. } => {
+            return Err(AppError::Unexpected(anyhow::anyhow!(
+                "sign-up made no session"
+            )));
+        }
         SignUp::EmailTaken => {
             return rerender(SignupErrors {
                 email: Some("An account with this email already exists. Sign in instead.".into()),
@@ -130,7 +139,7 @@ pub async fn post_signup(
             });
         }
     };
-    session.sign_in(user_id, 0, SecondFactorUsed::None)?;
+    session.sign_in(user_id, 0, &signed, SecondFactorUsed::None)?;
     session.flash(
         FlashKind::Success,
         "Your organization is ready. Protect your account: turn on two-factor authentication.",

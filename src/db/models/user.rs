@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::models::Organization;
-use crate::db::schema::{ended_sessions, organizations, recovery_codes, users};
+use crate::db::schema::{organizations, recovery_codes, sessions, users};
 use crate::domain::Role;
 
 /// A person.
@@ -28,6 +28,8 @@ pub struct User {
     pub created_at: i64,
     /// The people-table columns this person chose, comma-separated; `None` for the default.
     pub people_fields: Option<String>,
+    /// Set by "this wasn't me": the next password sign-in waits for a new password.
+    pub must_reset_password: bool,
 }
 
 /// A new person.
@@ -101,13 +103,15 @@ impl User {
     }
 
     /// The person, their organization and how many unused recovery codes they hold, for a
-    /// signed-in session, unless that session was ended by signing out: one statement, run on
+    /// signed-in session whose row is live (not ended by signing out or by the person, not
+    /// expired): one statement, run on
     /// every signed-in request, so that no page needs a second trip to the database for the
     /// count it shows.
     pub fn find_for_session(
         conn: &mut DbConn,
         id: i64,
-        session_id: &str,
+        session_hash: &str,
+        now: i64,
     ) -> QueryResult<Option<(Self, Organization, i64)>> {
         crate::db_run!(conn => {
             let codes_left = recovery_codes::table
@@ -118,9 +122,15 @@ impl User {
             users::table
                 .inner_join(organizations::table)
                 .filter(users::id.eq(id))
-                .filter(diesel::dsl::not(diesel::dsl::exists(
-                    ended_sessions::table.find(session_id),
-                )))
+                // The session's row: live (not ended, not expired) and this person's. Its
+                // epoch is compared by the caller with the cookie's and the person's.
+                .filter(diesel::dsl::exists(
+                    sessions::table
+                        .filter(sessions::id_hash.eq(session_hash))
+                        .filter(sessions::user_id.eq(users::id))
+                        .filter(sessions::ended_at.is_null())
+                        .filter(sessions::expires_at.gt(now)),
+                ))
                 .select((Self::as_select(), Organization::as_select(), codes_left))
                 .get_result::<(Self, Organization, Option<i64>)>(conn)
                 .optional()

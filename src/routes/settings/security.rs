@@ -219,6 +219,7 @@ pub async fn post_disable(
         &state,
         &signed_in.user,
         &signed_in.organization,
+        signed_in.session.signed_in_id(),
         form.password,
         asked,
         origin,
