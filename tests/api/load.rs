@@ -1,6 +1,7 @@
 //! Load: 200 clients at once for 60 s against SQLite (the real binary), each taking turns
 //! between four accounts and mixing sign-ins, two-factor steps (codes from the app, one in
-//! twenty a recovery code), page views and settings changes, with no pause between requests.
+//! twenty a recovery code), page views and settings changes, with no pause between requests;
+//! each client comes from an address of its own, through a trusted reverse proxy.
 //! Every answer must be the one its step should give (the exact redirect, or the page). No
 //! answer may be a 5xx or an unexpected one, the log may hold no "database is locked", and
 //! afterwards the database must hold exactly what the clients saw succeed: each person's 2FA
@@ -372,6 +373,11 @@ fn stored(db: &Db, keys: &Keys, person: &Person) -> Vec<String> {
     wrong
 }
 
+/// The address of client `i` (all its accounts), in the private network 10.0.0.0/8.
+fn client_address(i: usize) -> String {
+    format!("10.0.{}.{}", i / 250, i % 250 + 1)
+}
+
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
@@ -386,7 +392,9 @@ async fn two_hundred_people_for_a_minute_get_no_errors_and_lose_no_writes() {
     let accounts = clients * env_or("TWOFOLD_LOAD_ACCOUNTS_PER_CLIENT", 4) as usize;
     let seconds = env_or("TWOFOLD_LOAD_SECS", 60);
     let deployment = Deployment::new();
-    let server = deployment.start(&[]);
+    // Each client is a machine of its own behind the reverse proxy (this machine): every
+    // limit per client address applies to one client, as it would in production.
+    let server = deployment.start(&[("TWOFOLD_TRUSTED_PROXIES", "127.0.0.1")]);
     let app = &server.app;
     let keys = Keys::derive(&deployment.config.secret_key);
     let db = Db::open(&deployment);
@@ -413,7 +421,10 @@ async fn two_hundred_people_for_a_minute_get_no_errors_and_lose_no_writes() {
         .await;
         for (email, device, codes) in ready {
             let mut person = Person {
-                browser: Browser::new(&app.address),
+                browser: Browser::behind_proxy(
+                    &app.address,
+                    Some(&client_address(people.len() % clients)),
+                ),
                 signed_in: false,
                 device,
                 codes,

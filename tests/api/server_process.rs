@@ -251,15 +251,25 @@ pub fn requests_sent() -> u64 {
 impl Browser {
     /// A browser for the app at `address` (`http://…`).
     pub fn new(address: &str) -> Self {
+        Self::behind_proxy(address, None)
+    }
+
+    /// A browser whose requests reach the app through a reverse proxy on this machine that
+    /// names `client` as the client's address (`X-Forwarded-For`), when given: the app counts
+    /// it as that address if started with `TWOFOLD_TRUSTED_PROXIES=127.0.0.1`.
+    pub fn behind_proxy(address: &str, client: Option<&str>) -> Self {
+        let mut http = awc::Client::builder()
+            .disable_redirects()
+            .timeout(Duration::from_secs(60))
+            // The server closes a connection idle for 5 s (answering 408 to a request that
+            // races the close): a browser idle longer opens a new one, as browsers do.
+            .connector(awc::Connector::new().conn_keep_alive(Duration::from_secs(3)));
+        if let Some(client) = client {
+            http = http.add_default_header(("X-Forwarded-For", client.to_owned()));
+        }
         Self {
             base: address.to_owned(),
-            http: awc::Client::builder()
-                .disable_redirects()
-                .timeout(Duration::from_secs(60))
-                // The server closes a connection idle for 5 s (answering 408 to a request that
-                // races the close): a browser idle longer opens a new one, as browsers do.
-                .connector(awc::Connector::new().conn_keep_alive(Duration::from_secs(3)))
-                .finish(),
+            http: http.finish(),
             cookies: RefCell::new(BTreeMap::new()),
             csrf: RefCell::new(None),
         }
