@@ -93,7 +93,11 @@ pub enum Verification {
 /// constant time, whichever matches, so timing does not tell how close a guess came.
 pub fn verify(secret: &Secret, code: &TotpCode, now: i64, last_step: i64) -> Verification {
     let current = step_at(now);
-    let mut matched: Option<i64> = None;
+    // Two steps of the window can share a code (one chance in a million per pair): the code
+    // stands for the first unspent step it matches, and is a replay only when every step it
+    // matches was spent.
+    let mut accepted: Option<i64> = None;
+    let mut spent = false;
     for offset in -WINDOW..=WINDOW {
         let step = current + offset;
         if step < 0 {
@@ -101,13 +105,15 @@ pub fn verify(secret: &Secret, code: &TotpCode, now: i64, last_step: i64) -> Ver
         }
         let expected = secret.code_at_step(step as u64, DIGITS);
         let equal: bool = expected.as_bytes().ct_eq(code.as_str().as_bytes()).into();
-        if equal && matched.is_none() {
-            matched = Some(step);
+        if equal && step > last_step && accepted.is_none() {
+            accepted = Some(step);
+        } else if equal {
+            spent = true;
         }
     }
-    match matched {
-        Some(step) if step > last_step => Verification::Accepted { step },
-        Some(_) => Verification::Replayed,
+    match accepted {
+        Some(step) => Verification::Accepted { step },
+        None if spent => Verification::Replayed,
         None => Verification::Wrong,
     }
 }
@@ -165,6 +171,27 @@ mod tests {
 
     fn code(s: &str) -> TotpCode {
         TotpCode::parse(s).expect("six digits")
+    }
+
+    #[test]
+    fn a_code_shared_by_a_spent_step_and_a_fresh_one_is_accepted_for_the_fresh_one() {
+        // With the RFC secret, steps 153567 and 153569 have the same six digits.
+        let secret = rfc_secret();
+        let shared = secret.code_at_step(153_569, DIGITS);
+        assert_eq!(secret.code_at_step(153_567, DIGITS), shared);
+        let now = 153_568 * PERIOD as i64;
+        assert_eq!(
+            verify(&secret, &code(&shared), now, 153_567),
+            Verification::Accepted { step: 153_569 }
+        );
+        assert_eq!(
+            verify(&secret, &code(&shared), now, -1),
+            Verification::Accepted { step: 153_567 }
+        );
+        assert_eq!(
+            verify(&secret, &code(&shared), now, 153_569),
+            Verification::Replayed
+        );
     }
 
     #[test]
