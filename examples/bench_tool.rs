@@ -10,6 +10,9 @@
 //!                                                THREADS, that many verify at once, each RUNS
 //!                                                times, and the figure is wall time ÷ RUNS
 //! bench_tool qr RUNS                             QR SVG size and render time for a typical URI
+//! bench_tool passkey RUNS                        microseconds of one passkey assertion's check
+//!                                                (the server's work at a passkey sign-in,
+//!                                                webauthn-rs, ES256), median of RUNS
 //! bench_tool startup BINARY DATA_DIR ADDR        ms from spawn to the first answered request
 //! bench_tool free-port                            a free port on 127.0.0.1
 //! bench_tool wait BASE                           waits until BASE answers HTTP at all
@@ -69,6 +72,7 @@ fn main() -> anyhow::Result<()> {
             Some(_) => bcrypt_parallel(num(1)? as u32, num(2)? as usize, num(3)? as usize),
         },
         "qr" => qr_code(num(1)? as usize),
+        "passkey" => passkey_verify(num(1)? as usize),
         "startup" => startup(arg(1)?, arg(2)?, arg(3)?),
         "free-port" => {
             let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
@@ -214,6 +218,38 @@ fn qr_code(runs: usize) -> anyhow::Result<()> {
         svg.matches("<path").count(),
         median(micros)
     );
+    Ok(())
+}
+
+/// The median time webauthn-rs takes to check one passkey assertion (challenge, origin,
+/// signature, counter), as the server does at each passkey sign-in: a software passkey signs a
+/// fresh challenge each run, outside the timed part.
+fn passkey_verify(runs: usize) -> anyhow::Result<()> {
+    use webauthn_authenticator_rs::WebauthnAuthenticator;
+    use webauthn_authenticator_rs::softpasskey::SoftPasskey;
+    use webauthn_rs::prelude::{Url, Uuid, WebauthnBuilder};
+
+    let origin = Url::parse("http://localhost:8080")?;
+    let rp = WebauthnBuilder::new("localhost", &origin)?.build()?;
+    let mut device = SoftPasskey::new(true);
+    let (ccr, registration) =
+        rp.start_passkey_registration(Uuid::new_v4(), "ada@example.com", "Ada", None)?;
+    let answer = device
+        .do_registration(origin.clone(), ccr)
+        .map_err(|e| anyhow!("{e:?}"))?;
+    let mut passkey = rp.finish_passkey_registration(&answer, &registration)?;
+    let mut micros = Vec::with_capacity(runs);
+    for _ in 0..runs.max(1) {
+        let (rcr, state) = rp.start_passkey_authentication(std::slice::from_ref(&passkey))?;
+        let assertion = device
+            .do_authentication(origin.clone(), rcr)
+            .map_err(|e| anyhow!("{e:?}"))?;
+        let started = Instant::now();
+        let result = rp.finish_passkey_authentication(&assertion, &state)?;
+        micros.push(started.elapsed().as_secs_f64() * 1e6);
+        passkey.update_credential(&result);
+    }
+    println!("{:.1}", median(micros));
     Ok(())
 }
 

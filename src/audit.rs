@@ -12,6 +12,9 @@ use crate::domain::Event;
 pub struct Origin {
     pub address: String,
     pub user_agent: String,
+    /// The SHA-256 of the browser's id cookie (see `auth::browser`), on form posts from a
+    /// browser; `None` on the command line.
+    pub browser: Option<String>,
 }
 
 impl Origin {
@@ -20,6 +23,7 @@ impl Origin {
         Self {
             address: "command line".into(),
             user_agent: format!("twofold {command}"),
+            browser: None,
         }
     }
 

@@ -6,12 +6,13 @@
 //! twofold org list
 //! twofold user list --org ORGANIZATION
 //! twofold user reset-2fa --email EMAIL
+//! twofold user reset-password --email EMAIL
 //! ```
 //!
 //! Commands read the same configuration as the server (the environment and `.env`), apply
 //! pending migrations, and call the same operations (`crate::ops`) as the pages, on the
 //! database directly, so they also serve while the server is down. Arguments are parsed by
-//! hand: five commands do not justify a parser crate's build time.
+//! hand: six commands do not justify a parser crate's build time.
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -24,7 +25,7 @@ use crate::config::Config;
 use crate::db::{self, DbPool};
 use crate::domain::{Email, OrganizationName, Password, PersonName};
 use crate::error::AppError;
-use crate::ops::account::{self, NewOrganizationRequest, SignUp};
+use crate::ops::account::{self, NewOrganizationRequest, ResetSender, SignUp};
 use crate::ops::two_factor::{self, Reset};
 use crate::ops::{organization, people};
 use crate::state::AppState;
@@ -45,6 +46,9 @@ Usage:
       Break-glass for someone locked out, the owner included: turn their 2FA off, delete
       their recovery codes and end their sessions. They are emailed, and the audit log
       records it.
+  twofold user reset-password --email EMAIL
+      Email the person a link to choose a new password (valid one hour, single-use). Their
+      password works until they use it; their 2FA stays as it is. Nothing secret is printed.
   twofold help
       Show this text.";
 
@@ -63,6 +67,9 @@ pub enum Command {
         organization: String,
     },
     ResetTwoFactor {
+        email: String,
+    },
+    ResetPassword {
         email: String,
     },
 }
@@ -170,6 +177,14 @@ impl Command {
                 options.done()?;
                 command
             }
+            ["user", "reset-password"] => {
+                let mut options = Options::parse(&args[2..], &[])?;
+                let command = Self::ResetPassword {
+                    email: options.take("email")?,
+                };
+                options.done()?;
+                command
+            }
             _ => bail!("unknown command `{}`\n\n{USAGE}", args.join(" ")),
         };
         Ok(command)
@@ -222,6 +237,7 @@ async fn run_command(command: Command, config: &Config) -> anyhow::Result<()> {
         Command::OrgList => org_list(config).await,
         Command::UserList { organization } => user_list(config, organization).await,
         Command::ResetTwoFactor { email } => reset_two_factor(config, &email).await,
+        Command::ResetPassword { email } => reset_password(config, &email).await,
     }
 }
 
@@ -379,6 +395,35 @@ async fn reset_two_factor(config: &Config, email: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn reset_password(config: &Config, email: &str) -> anyhow::Result<()> {
+    let email = Email::parse(email).map_err(|e| anyhow!("--email: {e}"))?;
+    let app = connect(config)?;
+    let shown = email.as_str().to_owned();
+    let Some(person) = account::find_by_email(&app, email)
+        .await
+        .map_err(app_error)?
+    else {
+        bail!("no one has the email {shown}");
+    };
+    let sent = account::send_password_reset(
+        &app,
+        &person,
+        ResetSender::Operator,
+        Origin::command_line("user reset-password"),
+    )
+    .await
+    .map_err(app_error)?;
+    if let Some(e) = sent.email_error {
+        bail!("the email to {shown} could not be sent: {e}");
+    }
+    println!(
+        "{} <{shown}> was emailed a link to choose a new password, valid for one hour. Their \
+         password works until they use it.",
+        sent.name
+    );
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -412,6 +457,12 @@ mod tests {
         assert_eq!(
             parse(&["user", "reset-2fa", "--email", "ada@example.com"]).expect("reset"),
             Command::ResetTwoFactor {
+                email: "ada@example.com".into()
+            }
+        );
+        assert_eq!(
+            parse(&["user", "reset-password", "--email=ada@example.com"]).expect("reset"),
+            Command::ResetPassword {
                 email: "ada@example.com".into()
             }
         );

@@ -92,6 +92,12 @@ pub struct Limits {
     pub client_window_secs: i64,
     /// How long failures are remembered when nothing more is tried (and nothing is locked).
     pub memory_secs: i64,
+    /// Requests for a password-reset link from one client address, per `reset_window_secs`.
+    pub reset_requests_per_address: i32,
+    /// Requests for a password-reset link for one email, per `reset_window_secs`.
+    pub reset_requests_per_email: i32,
+    /// The window of the two limits above.
+    pub reset_window_secs: i64,
 }
 
 impl Default for Limits {
@@ -107,6 +113,9 @@ impl Default for Limits {
             client_attempts: 100,
             client_window_secs: 900,
             memory_secs: 24 * 3600,
+            reset_requests_per_address: 10,
+            reset_requests_per_email: 3,
+            reset_window_secs: 3600,
         }
     }
 }
@@ -187,7 +196,13 @@ impl Config {
             None => load_or_create_secret_key(&data_dir)?,
         };
         let public_url = get("TWOFOLD_PUBLIC_URL")
-            .unwrap_or_else(|| format!("http://{bind}"))
+            // A host name, not the bound address: browsers allow passkeys only on one.
+            .unwrap_or_else(|| {
+                format!(
+                    "http://localhost:{}",
+                    bind.rsplit(':').next().unwrap_or("8080")
+                )
+            })
             .trim_end_matches('/')
             .to_owned();
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {

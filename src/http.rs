@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use actix_web::dev::Payload;
 use actix_web::http::header::{self, LOCATION};
-use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
 
 use crate::audit::Origin;
 use crate::error::AppError;
@@ -101,6 +101,10 @@ pub fn origin(req: &HttpRequest) -> Origin {
     Origin {
         address: client_address(req),
         user_agent,
+        browser: req
+            .extensions()
+            .get::<crate::auth::browser::BrowserHash>()
+            .map(|b| b.0.clone()),
     }
 }
 

@@ -40,6 +40,38 @@ pub enum Alert {
     PasswordGuessing {
         paused_secs: i64,
     },
+    /// The person changed their password (signed in).
+    PasswordChanged,
+    /// A new password was chosen through an emailed link.
+    PasswordReset,
+    /// A sign-in from a browser this person had not used before.
+    NewBrowser {
+        browser: String,
+    },
+    /// The person became the organization's owner.
+    OwnershipReceived {
+        from: String,
+        organization: String,
+    },
+    /// The person handed the organization's ownership over and is an admin now.
+    OwnershipHandedOver {
+        to: String,
+        organization: String,
+    },
+    /// An admin or the owner made the deactivated person's account active again.
+    Reactivated {
+        by: String,
+    },
+    PasskeyAdded {
+        name: String,
+    },
+    PasskeyRemoved {
+        name: String,
+    },
+    /// A sign-in with a passkey whose signature counter went backwards was refused.
+    PasskeyCloned {
+        name: String,
+    },
 }
 
 impl Alert {
@@ -54,6 +86,16 @@ impl Alert {
             Self::CodesIssued { .. } => Event::RecoveryCodesIssued,
             Self::CodesRegenerated => Event::RecoveryCodesRegenerated,
             Self::PasswordGuessing { .. } => Event::PasswordSignInsPaused,
+            Self::PasswordChanged => Event::PasswordChanged,
+            Self::PasswordReset => Event::PasswordReset,
+            Self::NewBrowser { .. } => Event::SignIn,
+            Self::OwnershipReceived { .. } | Self::OwnershipHandedOver { .. } => {
+                Event::OwnershipTransferred
+            }
+            Self::Reactivated { .. } => Event::Reactivated,
+            Self::PasskeyAdded { .. } => Event::PasskeyAdded,
+            Self::PasskeyRemoved { .. } => Event::PasskeyRemoved,
+            Self::PasskeyCloned { .. } => Event::PasskeyRefused,
         }
     }
 
@@ -66,6 +108,17 @@ impl Alert {
             Self::CodesIssued { .. } => "Your new recovery codes",
             Self::CodesRegenerated => "Your recovery codes were regenerated",
             Self::PasswordGuessing { .. } => "Someone is trying to guess your password",
+            Self::PasswordChanged => "Your password was changed",
+            Self::PasswordReset => "Your password was reset",
+            Self::NewBrowser { .. } => "A sign-in from a new browser",
+            Self::OwnershipReceived { .. } => "You are now the owner of your organization",
+            Self::OwnershipHandedOver { .. } => {
+                "You handed over the ownership of your organization"
+            }
+            Self::Reactivated { .. } => "Your account is active again",
+            Self::PasskeyAdded { .. } => "A passkey was added to your account",
+            Self::PasskeyRemoved { .. } => "A passkey was removed from your account",
+            Self::PasskeyCloned { .. } => "A sign-in with a copy of your passkey was refused",
         }
     }
 
@@ -101,6 +154,43 @@ impl Alert {
                  If you have two-factor authentication on, the guesser still needs your \
                  second factor; consider changing your password.",
                 crate::format::wait(*paused_secs)
+            ),
+            Self::PasswordChanged => "The password of your Twofold account was changed, and \
+                 every other session of yours was signed out."
+                .into(),
+            Self::PasswordReset => "A new password was chosen for your Twofold account through \
+                 a link we emailed you, and every session of yours was signed out. Your \
+                 two-factor authentication is unchanged."
+                .into(),
+            Self::NewBrowser { browser } => format!(
+                "Your Twofold account was signed in from a browser it had not been used in \
+                 before: {browser}."
+            ),
+            Self::OwnershipReceived { from, organization } => format!(
+                "{from} handed the ownership of {organization} over to you: you are its owner \
+                 now, and {from} is an admin."
+            ),
+            Self::OwnershipHandedOver { to, organization } => format!(
+                "You handed the ownership of {organization} over to {to}, who is its owner now; \
+                 you are an admin."
+            ),
+            Self::Reactivated { by } => format!(
+                "{by} made your Twofold account active again: you can sign in as before, with \
+                 your password and your two-factor authentication."
+            ),
+            Self::PasskeyAdded { name } => format!(
+                "A passkey named \"{name}\" was added to your Twofold account: it can sign you \
+                 in on its own, and stands for your second factor."
+            ),
+            Self::PasskeyRemoved { name } => format!(
+                "The passkey named \"{name}\" was removed from your Twofold account; it no \
+                 longer signs you in."
+            ),
+            Self::PasskeyCloned { name } => format!(
+                "A sign-in to your Twofold account with your passkey \"{name}\" was refused: \
+                 the passkey's signature counter went backwards, which happens when it was \
+                 copied. If you did not try to sign in just now, remove that passkey in \
+                 Settings › Passkeys and change your password."
             ),
         }
     }
@@ -157,6 +247,103 @@ pub fn security_alert(
         to_name: user.name.clone(),
         to_address: user.email.clone(),
         subject: alert.subject().into(),
+        body,
+    })
+}
+
+/// Why a password-reset link was sent.
+#[derive(Debug, Clone)]
+pub enum ResetReason {
+    /// The person asked for it on the forgotten-password page.
+    Asked,
+    /// An admin or the owner sent it from the people table.
+    SentBy(String),
+    /// An operator sent it from the command line.
+    Operator,
+    /// The person reported "this wasn't me": a new password is required.
+    Required,
+}
+
+#[derive(Template)]
+#[template(path = "email/password_reset.txt")]
+struct PasswordResetText<'a> {
+    name: &'a str,
+    why: String,
+    link: String,
+    expires: String,
+}
+
+/// The email with a link to choose a new password.
+pub fn password_reset(
+    public_url: &str,
+    user: &User,
+    token: &str,
+    why: ResetReason,
+    expires_at: i64,
+) -> Result<Mail, AppError> {
+    let why = match why {
+        ResetReason::Asked => "Someone (we hope you) asked to choose a new password for your \
+                               Twofold account."
+            .to_owned(),
+        ResetReason::SentBy(name) => format!(
+            "{name}, who manages your organization's people, sent you this link to choose a \
+             new password for your Twofold account."
+        ),
+        ResetReason::Operator => "An operator of this Twofold server sent you this link to \
+                                  choose a new password for your Twofold account."
+            .to_owned(),
+        ResetReason::Required => "You reported that a change to your Twofold account wasn't \
+                                  you: every session of yours is signed out, and you need a new \
+                                  password before you can sign in again."
+            .to_owned(),
+    };
+    let body = PasswordResetText {
+        name: &user.name,
+        why,
+        link: format!("{public_url}/password/reset/{token}"),
+        expires: format::time(expires_at),
+    }
+    .render()?;
+    Ok(Mail {
+        to_name: user.name.clone(),
+        to_address: user.email.clone(),
+        subject: "Choose a new password".into(),
+        body,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "email/owner_not_me.txt")]
+struct OwnerNotMeText<'a> {
+    owner: &'a str,
+    person: &'a str,
+    email: &'a str,
+    what: &'a str,
+    when: String,
+    audit_log: String,
+}
+
+/// Tells an organization's owner that one of its people reported "this wasn't me".
+pub fn owner_told_of_not_me(
+    public_url: &str,
+    owner: &User,
+    person: &User,
+    what: Event,
+    now: i64,
+) -> Result<Mail, AppError> {
+    let body = OwnerNotMeText {
+        owner: &owner.name,
+        person: &person.name,
+        email: &person.email,
+        what: what.describe(),
+        when: format::time(now),
+        audit_log: format!("{public_url}/settings/audit-log?person={}", person.id),
+    }
+    .render()?;
+    Ok(Mail {
+        to_name: owner.name.clone(),
+        to_address: owner.email.clone(),
+        subject: format!("{} reported a change they did not make", person.name),
         body,
     })
 }

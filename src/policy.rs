@@ -67,13 +67,13 @@ impl<'a> From<&'a User> for Subject<'a> {
 }
 
 impl<'a> From<&'a PersonRow> for Subject<'a> {
-    /// A row of the people table: the table lists active people only.
+    /// A row of the people table.
     fn from(row: &'a PersonRow) -> Self {
         Self {
             id: row.id,
             name: &row.name,
             role: row.role,
-            active: true,
+            active: row.deactivated_at.is_none(),
             two_factor: row.two_factor,
             signed_in_before: row.last_sign_in_at.is_some(),
         }
@@ -162,6 +162,66 @@ pub fn may_issue_recovery_codes(actor: Actor, subject: Subject<'_>) -> Verdict {
     Ok(())
 }
 
+/// Whether `actor` may make the deactivated `subject` active again: the mirror of
+/// [`may_deactivate`].
+pub fn may_reactivate(actor: Actor, subject: Subject<'_>) -> Verdict {
+    if actor.role < Role::Admin {
+        return forbidden("Only your organization's admins and owner can do this.");
+    }
+    if subject.role == Role::Admin && actor.role != Role::Owner {
+        return forbidden("Only the owner can reactivate an admin.");
+    }
+    Ok(())
+}
+
+/// Whether `actor` may email `subject` a link to choose a new password (it changes nothing
+/// until `subject` uses it).
+pub fn may_send_password_reset(actor: Actor, subject: Subject<'_>) -> Verdict {
+    if actor.role < Role::Admin {
+        return forbidden("Only your organization's admins and owner can do this.");
+    }
+    if subject.id == actor.id {
+        return forbidden("Change your own password in Settings › Password.");
+    }
+    if !subject.active {
+        return Err(Refusal::Unprocessable(format!(
+            "{} is deactivated: reactivate them first.",
+            subject.name
+        )));
+    }
+    Ok(())
+}
+
+/// Whether `actor` may hand the organization's ownership over to `subject`, while the
+/// organization does (`enforced`) or does not require 2FA.
+pub fn may_transfer_ownership(actor: Actor, subject: Subject<'_>, enforced: bool) -> Verdict {
+    if actor.role != Role::Owner {
+        return forbidden("Only the owner can hand over the ownership.");
+    }
+    if subject.id == actor.id {
+        return Err(Refusal::Unprocessable("You are the owner already.".into()));
+    }
+    if !subject.active {
+        return Err(Refusal::Unprocessable(format!(
+            "{} is deactivated.",
+            subject.name
+        )));
+    }
+    if subject.role != Role::Admin {
+        return Err(Refusal::Unprocessable(format!(
+            "{} is not an admin: only an admin can become the owner. Make them an admin first in Settings › Users.",
+            subject.name
+        )));
+    }
+    if enforced && !subject.two_factor {
+        return Err(Refusal::Unprocessable(format!(
+            "{} has no two-factor authentication, which your organization requires: they turn it on first.",
+            subject.name
+        )));
+    }
+    Ok(())
+}
+
 /// Whether `actor` may invite someone as `role` (or resend such an invitation).
 pub fn may_invite(actor: Actor, role: Role) -> Verdict {
     match role {
@@ -216,6 +276,64 @@ mod tests {
         assert!(may_deactivate(owner, subject(4, Role::Admin)).is_ok());
         assert!(may_deactivate(owner, subject(1, Role::Owner)).is_err());
         assert!(may_deactivate(admin, subject(2, Role::Admin)).is_err());
+    }
+
+    #[test]
+    fn reactivating_mirrors_deactivating() {
+        let owner = actor(1, Role::Owner);
+        let admin = actor(2, Role::Admin);
+        let gone = |role| Subject {
+            active: false,
+            ..subject(3, role)
+        };
+        assert!(may_reactivate(admin, gone(Role::Member)).is_ok());
+        assert!(may_reactivate(admin, gone(Role::Admin)).is_err());
+        assert!(may_reactivate(owner, gone(Role::Admin)).is_ok());
+        assert!(may_reactivate(actor(4, Role::Member), gone(Role::Member)).is_err());
+    }
+
+    #[test]
+    fn admins_send_reset_links_to_active_people_other_than_themselves() {
+        let admin = actor(2, Role::Admin);
+        assert!(may_send_password_reset(admin, subject(3, Role::Member)).is_ok());
+        assert!(may_send_password_reset(admin, subject(1, Role::Owner)).is_ok());
+        assert!(may_send_password_reset(admin, subject(2, Role::Admin)).is_err());
+        assert!(may_send_password_reset(actor(4, Role::Member), subject(3, Role::Member)).is_err());
+        let gone = Subject {
+            active: false,
+            ..subject(3, Role::Member)
+        };
+        assert!(may_send_password_reset(admin, gone).is_err());
+    }
+
+    #[test]
+    fn ownership_goes_only_to_an_active_admin_with_2fa_when_it_is_required() {
+        let owner = actor(1, Role::Owner);
+        let admin = subject(2, Role::Admin);
+        assert!(may_transfer_ownership(owner, admin, true).is_ok());
+        assert!(
+            may_transfer_ownership(actor(2, Role::Admin), subject(3, Role::Admin), false).is_err()
+        );
+        assert!(may_transfer_ownership(owner, subject(1, Role::Owner), false).is_err());
+        assert!(may_transfer_ownership(owner, subject(3, Role::Member), false).is_err());
+        let without = Subject {
+            two_factor: false,
+            ..admin
+        };
+        assert!(may_transfer_ownership(owner, without, false).is_ok());
+        assert_eq!(
+            may_transfer_ownership(owner, without, true),
+            Err(Refusal::Unprocessable(
+                "Bea has no two-factor authentication, which your organization requires: they \
+                 turn it on first."
+                    .into()
+            ))
+        );
+        let gone = Subject {
+            active: false,
+            ..admin
+        };
+        assert!(may_transfer_ownership(owner, gone, false).is_err());
     }
 
     #[test]

@@ -88,8 +88,13 @@ impl Application {
         })
         .await??;
 
+        let mut config = config;
         let listener = TcpListener::bind(&config.bind)?;
         let address = listener.local_addr()?;
+        // Port 0 lets the system choose; the default public URL follows its choice.
+        if config.public_url == "http://localhost:0" {
+            config.public_url = format!("http://localhost:{}", address.port());
+        }
         let secure = config.secure_cookies();
         let state = web::Data::new(AppState::new(config, pool)?);
         crate::ops::maintenance::prune_in_the_background(state.clone().into_inner());
@@ -123,6 +128,7 @@ impl Application {
                 // Inside the session middleware, which it reads.
                 .wrap(from_fn(crate::auth::enforcement::require_two_factor))
                 .wrap(sessions)
+                .wrap(from_fn(crate::auth::browser::remember_browser))
                 .wrap(security_headers(secure))
                 .wrap(from_fn(crate::telemetry::log_request))
                 .configure(routes::configure)

@@ -15,6 +15,8 @@ pub struct AppState {
     pub hasher: Hasher,
     pub config: Config,
     pub mailer: Mailer,
+    /// The WebAuthn relying party, unless the public URL cannot have passkeys.
+    pub webauthn: Option<std::sync::Arc<webauthn_rs::Webauthn>>,
     /// Sessions' latest uses, waiting to be written.
     pub activity: crate::auth::session::ActivityLog,
     /// Every request the server answered, from arrival to answer (test builds only).
@@ -26,7 +28,16 @@ impl AppState {
     /// The state for `config` on an open pool: keys derived from the secret key, bcrypt
     /// threads started, the mailer set up (creating the outbox when there is no SMTP server).
     pub fn new(config: Config, pool: DbPool) -> anyhow::Result<Self> {
+        let webauthn =
+            match crate::auth::webauthn::relying_party(&config.public_url, &config.issuer) {
+                Ok(rp) => Some(std::sync::Arc::new(rp)),
+                Err(reason) => {
+                    tracing::warn!("passkeys are off: {reason}");
+                    None
+                }
+            };
         Ok(Self {
+            webauthn,
             pool,
             keys: Keys::derive(&config.secret_key),
             hasher: Hasher::new(config.bcrypt_cost),

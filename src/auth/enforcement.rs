@@ -1,5 +1,6 @@
 //! Enforced 2FA: while a person's organization requires 2FA and they have not turned it on,
-//! every route but the setup pages, sign-out and static files answers with a redirect to the
+//! every route but the setup pages (the app's, and adding a first passkey), sign-out and static
+//! files answers with a redirect to the
 //! setup page.
 //!
 //! One middleware decides, from the database's state of this request (the person's 2FA and
@@ -20,12 +21,16 @@ use crate::http::see_other;
 /// Where a person who must turn on 2FA is sent.
 pub const SETUP_PATH: &str = "/settings/security/two-factor/setup";
 
-/// What such a person may still open: turning 2FA on, and signing out.
+/// What such a person may still open: turning 2FA on (with the app, or with a first passkey),
+/// and signing out.
 const ALLOWED: &[(Method, &str)] = &[
     (Method::GET, SETUP_PATH),
     (Method::POST, SETUP_PATH),
     (Method::GET, "/settings/security/two-factor/confirm"),
     (Method::POST, "/settings/security/two-factor/confirm"),
+    (Method::GET, "/settings/security/passkeys"),
+    (Method::POST, "/settings/security/passkeys/options"),
+    (Method::POST, "/settings/security/passkeys"),
     (Method::POST, "/logout"),
 ];
 

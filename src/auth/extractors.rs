@@ -71,7 +71,7 @@ pub async fn signed_in_person(req: &HttpRequest) -> Result<Option<SessionPerson>
             // Idle and absolute lifetimes are checked here, on the server, for every request.
             match session.live_id(crate::now_unix(), &state.config.sessions)? {
                 None => {
-                    session.purge();
+                    session.forget_sign_in()?;
                     None
                 }
                 Some((session_id, noted)) => {
@@ -98,7 +98,7 @@ pub async fn signed_in_person(req: &HttpRequest) -> Result<Option<SessionPerson>
                             })
                         }
                         _ => {
-                            session.purge();
+                            session.forget_sign_in()?;
                             None
                         }
                     }

@@ -314,6 +314,31 @@ impl TypedSession {
         self.get::<String>(SESSION_ID).map(SessionId)
     }
 
+    /// Goes on under a new identity in the person's new epoch (after changing the password:
+    /// every other session ended, this one continues): a new cookie, session id and CSRF
+    /// token, the sign-in's notes kept, its lifetime starting again.
+    pub fn continue_as(&self, epoch: i64, signed: &SessionId) -> Result<(), AppError> {
+        let user_id = self.user_id();
+        let second_factor_at: Option<i64> = self.get(SECOND_FACTOR_AT);
+        let via_recovery = self.signed_in_with_recovery_code();
+        self.renew()?;
+        let now = crate::now_unix();
+        if let Some(user_id) = user_id {
+            self.insert(USER_ID, user_id)?;
+        }
+        self.insert(SESSION_ID, &signed.0)?;
+        self.insert(EPOCH, epoch)?;
+        self.insert(ISSUED_AT, now)?;
+        self.insert(LAST_SEEN, now)?;
+        if let Some(at) = second_factor_at {
+            self.insert(SECOND_FACTOR_AT, at)?;
+        }
+        if via_recovery {
+            self.insert(VIA_RECOVERY, true)?;
+        }
+        Ok(())
+    }
+
     /// Keeps this session valid after the person's epoch moved on (other devices signed out).
     pub fn set_epoch(&self, epoch: i64) -> Result<(), AppError> {
         self.insert(EPOCH, epoch)
@@ -322,6 +347,14 @@ impl TypedSession {
     /// Forgets the recovery-code sign-in note (after a new authenticator app is set up).
     pub fn clear_recovery_note(&self) {
         self.0.remove(VIA_RECOVERY);
+    }
+
+    /// Forgets a sign-in that no longer holds (ended on another device, expired, the person
+    /// deactivated): the browser keeps a session of no one under a new identity, so that the
+    /// page answered now (the sign-in form, say) carries a CSRF token its post will find.
+    /// Purging instead would drop whatever the page stores, and the form would "expire".
+    pub fn forget_sign_in(&self) -> Result<(), AppError> {
+        self.renew()
     }
 
     /// Ends this session: the cookie is removed.

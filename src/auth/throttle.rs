@@ -184,6 +184,52 @@ impl CodeAttempt {
     }
 }
 
+/// A request for a password-reset link: limited per email (so that nobody's mailbox is
+/// flooded) and per client address, whether or not the email has an account.
+#[derive(Debug, Clone)]
+pub struct ResetRequest {
+    email: String,
+    client: Option<String>,
+}
+
+impl ResetRequest {
+    /// The counters of a request for `email` (normalized) from `address`.
+    pub fn new(email: &str, address: &str) -> Self {
+        Self {
+            email: format!("reset:{}", email_key(email)),
+            client: Some(format!("reset-client:{}", client_bucket(address))),
+        }
+    }
+
+    /// The counter of a link sent to `email` by someone else (an admin, an operator): only
+    /// the person's mailbox is protected, as their own requests count there too.
+    pub fn sent_to(email: &str) -> Self {
+        Self {
+            email: format!("reset:{}", email_key(email)),
+            client: None,
+        }
+    }
+
+    /// Counts the request, or refuses it with 429.
+    pub fn take(&self, conn: &mut DbConn, limits: &Limits, now: i64) -> Result<(), AppError> {
+        let rule = |max| Rule {
+            max,
+            window_secs: limits.reset_window_secs,
+            lock: Lock::UntilWindowEnds,
+        };
+        if let Some(client) = &self.client {
+            take(conn, client, &rule(limits.reset_requests_per_address), now)?;
+        }
+        take(
+            conn,
+            &self.email,
+            &rule(limits.reset_requests_per_email),
+            now,
+        )?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,6 +30,9 @@ diesel::table! {
         created_at -> BigInt,
         people_fields -> Nullable<Text>,
         must_reset_password -> Bool,
+        passkey_user_id -> Nullable<Text>,
+        passkey_count -> BigInt,
+        two_factor -> Bool,
     }
 }
 
@@ -139,6 +142,31 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    passkeys (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        credential_id -> Text,
+        name -> Text,
+        credential -> Text,
+        sign_count -> BigInt,
+        created_at -> BigInt,
+        last_used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    passkey_ceremonies (id_hash) {
+        id_hash -> Text,
+        purpose -> Text,
+        user_id -> Nullable<BigInt>,
+        bound_to -> Nullable<Text>,
+        state -> Text,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::joinable!(passkeys -> users (user_id));
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(audit_events -> organizations (organization_id));
@@ -151,6 +179,8 @@ diesel::joinable!(password_resets -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
+    passkeys,
+    passkey_ceremonies,
     users,
     recovery_codes,
     attempt_counters,

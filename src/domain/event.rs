@@ -30,11 +30,15 @@ pub enum Event {
     OwnershipTransferred,
     Reactivated,
     SessionEnded,
+    PasskeyAdded,
+    PasskeyRemoved,
+    PasskeyUsed,
+    PasskeyRefused,
 }
 
 impl Event {
     /// Every kind, for the round-trip test.
-    pub const ALL: [Self; 25] = [
+    pub const ALL: [Self; 29] = [
         Self::OrganizationCreated,
         Self::SignIn,
         Self::SignInFailed,
@@ -60,6 +64,10 @@ impl Event {
         Self::OwnershipTransferred,
         Self::Reactivated,
         Self::SessionEnded,
+        Self::PasskeyAdded,
+        Self::PasskeyRemoved,
+        Self::PasskeyUsed,
+        Self::PasskeyRefused,
     ];
 
     /// The stored name.
@@ -90,6 +98,10 @@ impl Event {
             Self::OwnershipTransferred => "ownership_transferred",
             Self::Reactivated => "person_reactivated",
             Self::SessionEnded => "session_ended",
+            Self::PasskeyAdded => "passkey_added",
+            Self::PasskeyRemoved => "passkey_removed",
+            Self::PasskeyUsed => "passkey_used",
+            Self::PasskeyRefused => "passkey_refused",
         }
     }
 
@@ -126,6 +138,10 @@ impl Event {
             Self::OwnershipTransferred => "Ownership handed over",
             Self::Reactivated => "Reactivated",
             Self::SessionEnded => "Signed out a session",
+            Self::PasskeyAdded => "Passkey added",
+            Self::PasskeyRemoved => "Passkey removed",
+            Self::PasskeyUsed => "Passkey used",
+            Self::PasskeyRefused => "Passkey refused: its counter went backwards (a copy?)",
         }
     }
 }

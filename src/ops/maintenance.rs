@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::db::models::{AttemptCounter, PasswordReset, PendingSignIn, Session};
+use crate::db::models::{AttemptCounter, PasskeyCeremony, PasswordReset, PendingSignIn, Session};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -15,11 +15,12 @@ pub struct Pruned {
     pub sessions: usize,
     pub pending_sign_ins: usize,
     pub password_resets: usize,
+    pub passkey_ceremonies: usize,
 }
 
 /// Deletes what has expired by now: attempt counters whose window and lock are over,
-/// sessions past their lifetime, password steps whose code never came, and password-reset
-/// links past their hour.
+/// sessions past their lifetime, password steps whose code never came, password-reset links
+/// past their hour, and passkey challenges never answered.
 pub async fn prune(app: &AppState) -> Result<Pruned, AppError> {
     let now = crate::now_unix();
     crate::db::run(&app.pool, move |c| {
@@ -28,6 +29,7 @@ pub async fn prune(app: &AppState) -> Result<Pruned, AppError> {
             sessions: Session::prune(c, now)?,
             pending_sign_ins: PendingSignIn::prune(c, now)?,
             password_resets: PasswordReset::prune(c, now)?,
+            passkey_ceremonies: PasskeyCeremony::prune(c, now)?,
         })
     })
     .await

@@ -10,6 +10,7 @@ pub mod audit_log;
 pub mod invitations;
 pub mod maintenance;
 pub mod organization;
+pub mod passkeys;
 pub mod people;
 pub mod sessions;
 pub mod sign_in;

@@ -5,16 +5,22 @@ use std::collections::HashMap;
 
 use crate::audit::{Entry, Origin};
 use crate::auth::two_factor;
-use crate::db::models::{Invitation, People, PersonRow, StoredRecoveryCode, TwoFactorFilter, User};
+use crate::db::models::{
+    Invitation, Organization, People, PersonRow, StoredRecoveryCode, TwoFactorFilter, User,
+};
 use crate::domain::{Event, Role};
 use crate::error::AppError;
 use crate::notify::{self, Alert};
+use crate::ops::account;
+use crate::ops::reauth::{self, ReauthRefused, Reauthenticated, SecondFactor};
 use crate::policy::{self, Actor, Subject};
 use crate::state::AppState;
 
 /// Which people a page of the table shows.
 pub struct PeopleQuery {
     pub organization_id: i64,
+    /// The deactivated people instead of the active.
+    pub deactivated: bool,
     pub filter: TwoFactorFilter,
     /// A `contains_pattern` of the search, if any.
     pub search: Option<String>,
@@ -40,6 +46,7 @@ pub async fn people_page(app: &AppState, query: PeopleQuery) -> Result<PeoplePag
         let (rows, searched_total) = People::page(
             c,
             query.organization_id,
+            query.deactivated,
             query.filter,
             query.search.as_deref(),
             query.offset,
@@ -215,6 +222,214 @@ pub async fn deactivate(
         Deactivation::Done { name: target.name }
     } else {
         Deactivation::AlreadyDeactivated { name: target.name }
+    })
+}
+
+/// An admin who could become the owner.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub two_factor: bool,
+}
+
+/// The organization's active admins by name: who the owner could hand over to.
+pub async fn active_admins(
+    app: &AppState,
+    organization_id: i64,
+) -> Result<Vec<Candidate>, AppError> {
+    let admins = crate::db::run(&app.pool, move |c| {
+        Ok(People::active_admins(c, organization_id)?)
+    })
+    .await?;
+    Ok(admins
+        .into_iter()
+        .map(|(id, name, email, two_factor)| Candidate {
+            id,
+            name,
+            email,
+            two_factor,
+        })
+        .collect())
+}
+
+/// What a reactivation did.
+#[derive(Debug)]
+pub enum Reactivation {
+    /// Active again and emailed; their 2FA and recovery codes are as they were.
+    Done {
+        name: String,
+    },
+    AlreadyActive {
+        name: String,
+    },
+}
+
+/// Makes a deactivated person active again: they sign in as before (their password, their
+/// 2FA), and are emailed. Sessions from before the deactivation stay ended.
+pub async fn reactivate(
+    app: &AppState,
+    actor: &User,
+    target_id: i64,
+    origin: Origin,
+) -> Result<Reactivation, AppError> {
+    let target = find_person(app, actor.organization_id, target_id).await?;
+    policy::may_reactivate(Actor::from(actor), Subject::from(&target))?;
+    if target.deactivated_at.is_none() {
+        return Ok(Reactivation::AlreadyActive { name: target.name });
+    }
+    let (organization_id, actor_id, actor_name) =
+        (actor.organization_id, actor.id, actor.name.clone());
+    let public_url = app.config.public_url.clone();
+    let now = crate::now_unix();
+    let person = target.clone();
+    let mail = crate::db::write(&app.pool, move |c| {
+        if !People::reactivate(c, person.id)? {
+            return Ok(None);
+        }
+        origin.record(
+            c,
+            Entry::by(
+                organization_id,
+                actor_id,
+                Some(person.id),
+                Event::Reactivated,
+            ),
+            now,
+        )?;
+        Ok(Some(notify::security_alert(
+            c,
+            &public_url,
+            &person,
+            &Alert::Reactivated { by: actor_name },
+            &origin,
+            now,
+        )?))
+    })
+    .await?;
+    Ok(match mail {
+        Some(mail) => {
+            app.mailer.send_or_log(vec![mail]).await;
+            Reactivation::Done { name: target.name }
+        }
+        None => Reactivation::AlreadyActive { name: target.name },
+    })
+}
+
+/// An admin or the owner emails a person of the organization a link to choose a new
+/// password (nothing changes until they use it).
+pub async fn send_password_reset(
+    app: &AppState,
+    actor: &User,
+    target_id: i64,
+    origin: Origin,
+) -> Result<account::ResetSent, AppError> {
+    let target = find_person(app, actor.organization_id, target_id).await?;
+    policy::may_send_password_reset(Actor::from(actor), Subject::from(&target))?;
+    account::send_password_reset(app, &target, account::ResetSender::Admin(actor), origin).await
+}
+
+/// What handing over the ownership found.
+#[derive(Debug)]
+pub enum Transfer {
+    /// `name` is the owner now; the one who handed over is an admin.
+    Done {
+        name: String,
+        reauthenticated: Reauthenticated,
+    },
+    WrongPassword,
+    Refused(ReauthRefused),
+}
+
+/// The owner hands the organization over to an active admin (with 2FA while the
+/// organization requires it), confirming with their password and, when due, their second
+/// factor. The two role changes and the audit event commit together, each change conditional
+/// on the state the rules saw; both people are emailed.
+pub async fn transfer_ownership(
+    app: &AppState,
+    owner: &User,
+    organization: &Organization,
+    new_owner_id: i64,
+    password: String,
+    second_factor: SecondFactor,
+    origin: Origin,
+) -> Result<Transfer, AppError> {
+    let target = find_person(app, owner.organization_id, new_owner_id).await?;
+    let enforced = organization.enforce_two_factor;
+    policy::may_transfer_ownership(Actor::from(owner), Subject::from(&target), enforced)?;
+    if !reauth::confirm_password(app, owner, &origin, password).await? {
+        return Ok(Transfer::WrongPassword);
+    }
+    let reauthenticated = match reauth::second_factor(app, owner, second_factor, &origin).await? {
+        Ok(done) => done,
+        Err(refused) => return Ok(Transfer::Refused(refused)),
+    };
+    let public_url = app.config.public_url.clone();
+    let organization_name = organization.name.clone();
+    let now = crate::now_unix();
+    let (from, to) = (owner.clone(), target.clone());
+    let mails = crate::db::write(&app.pool, move |c| {
+        let organization_id = from.organization_id;
+        // Read again inside the write: enforcement may have been turned on meanwhile.
+        let enforced =
+            Organization::find(c, organization_id)?.is_some_and(|o| o.enforce_two_factor);
+        match People::hand_over(c, organization_id, from.id, to.id, enforced)? {
+            (true, true) => {}
+            (false, _) => {
+                return Err(AppError::Forbidden(
+                    "Only the owner can hand over the ownership.".into(),
+                ));
+            }
+            // The owner's demotion rolls back with this error.
+            (true, false) => {
+                return Err(AppError::Unprocessable(format!(
+                    "{} can no longer become the owner: they are no longer an active admin{}.",
+                    to.name,
+                    if enforced { " with 2FA" } else { "" }
+                )));
+            }
+        }
+        origin.record(
+            c,
+            Entry::by(
+                organization_id,
+                from.id,
+                Some(to.id),
+                Event::OwnershipTransferred,
+            )
+            .detail(&format!("{} → {}", from.name, to.name)),
+            now,
+        )?;
+        let received = notify::security_alert(
+            c,
+            &public_url,
+            &to,
+            &Alert::OwnershipReceived {
+                from: from.name.clone(),
+                organization: organization_name.clone(),
+            },
+            &origin,
+            now,
+        )?;
+        let handed = notify::security_alert(
+            c,
+            &public_url,
+            &from,
+            &Alert::OwnershipHandedOver {
+                to: to.name.clone(),
+                organization: organization_name,
+            },
+            &origin,
+            now,
+        )?;
+        Ok(vec![received, handed])
+    })
+    .await?;
+    app.mailer.send_or_log(mails).await;
+    Ok(Transfer::Done {
+        name: target.name,
+        reauthenticated,
     })
 }
 

@@ -6,9 +6,11 @@ use crate::audit::{Entry, Origin};
 use crate::auth::session::SessionId;
 use crate::config::SessionLifetime;
 use crate::db::DbConn;
-use crate::db::models::{NewSession, Session, User};
+use crate::db::models::{KnownBrowser, NewSession, Session, User};
 use crate::domain::Event;
 use crate::error::AppError;
+use crate::mail::Mail;
+use crate::notify::{self, Alert};
 use crate::state::AppState;
 
 /// Begins a session for a person who just signed in, inside the sign-in's transaction;
@@ -34,6 +36,32 @@ pub fn begin(
     }
     .insert(conn)?;
     Ok(id)
+}
+
+/// Remembers the browser of a sign-in for the person, inside the sign-in's transaction. When it
+/// is new to someone who had signed in before (`user` as it was before this sign-in), returns
+/// the email that announces it, to be sent after the commit. A person's very first sign-in
+/// announces nothing: there is no browser they know yet.
+pub fn note_browser(
+    conn: &mut DbConn,
+    public_url: &str,
+    user: &User,
+    origin: &Origin,
+    now: i64,
+) -> Result<Option<Mail>, AppError> {
+    let Some(browser) = &origin.browser else {
+        return Ok(None);
+    };
+    let new = KnownBrowser::remember(conn, user.id, browser, now)?;
+    if !new || user.last_sign_in_at.is_none() {
+        return Ok(None);
+    }
+    let alert = Alert::NewBrowser {
+        browser: crate::format::browser(&origin.user_agent),
+    };
+    Ok(Some(notify::security_alert(
+        conn, public_url, user, &alert, origin, now,
+    )?))
 }
 
 /// The most sessions the page lists.

@@ -18,6 +18,9 @@ use crate::state::AppState;
 pub enum PasswordStep {
     /// The same answer for an unknown email, a wrong password and a deactivated account.
     WrongCredentials,
+    /// Right, but the person reported "this wasn't me": a new password first (the emailed
+    /// link), then a sign-in.
+    MustResetPassword,
     /// Right, and the person has 2FA: they go on to the code, not yet signed in.
     SecondFactor(PendingTwoFactor),
     /// Right, and the person has no 2FA: signed in. `setup_started_at` says their
@@ -70,6 +73,11 @@ pub async fn password_step(
         .await?;
     }
 
+    if user.must_reset_password {
+        crate::db::write(&app.pool, move |c| attempt.succeeded(c)).await?;
+        return Ok(PasswordStep::MustResetPassword);
+    }
+
     if user.has_two_factor() {
         // The pending step is a server-side record the cookie names by a random id. The
         // password's counters start again; the code step has its own, which only a right code
@@ -96,12 +104,14 @@ pub async fn password_step(
     let (user_id, organization_id, epoch) = (user.id, user.organization_id, user.session_epoch);
     let totp_key = app.keys.totp_secret;
     let lifetime = app.config.sessions;
+    let public_url = app.config.public_url.clone();
     // One transaction: the counters, the sign-in, its session and its audit event commit
     // together.
-    let (session, setup_started_at) = crate::db::write(&app.pool, move |c| {
+    let (session, setup_started_at, new_browser) = crate::db::write(&app.pool, move |c| {
         // The person's row before the counters', as every transaction that takes both does.
         User::record_sign_in(c, user_id, now)?;
         let session = sessions::begin(c, user_id, epoch, &origin, &lifetime, now)?;
+        let new_browser = sessions::note_browser(c, &public_url, &user, &origin, now)?;
         attempt.succeeded(c)?;
         origin.record(
             c,
@@ -116,9 +126,12 @@ pub async fn password_step(
             let sealed_secret = sealed::seal(&totp_key, user_id, secret.as_bytes());
             User::start_totp_setup(c, user_id, &sealed_secret, now)?;
         }
-        Ok((session, enforced.then_some(now)))
+        Ok((session, enforced.then_some(now), new_browser))
     })
     .await?;
+    if let Some(mail) = new_browser {
+        app.mailer.send_or_log(vec![mail]).await;
+    }
     Ok(PasswordStep::SignedIn {
         user_id,
         epoch,
@@ -204,6 +217,8 @@ pub enum TwoFactorStep {
         codes_left: i64,
     },
     Refused(CodeCheck),
+    /// A passkey instead of a code, refused.
+    PasskeyRefused(crate::ops::passkeys::Refusal),
     /// The pending state no longer holds (the person's sessions ended, they were deactivated
     /// or turned 2FA off meanwhile): sign in again.
     Expired,
@@ -244,7 +259,7 @@ pub async fn two_factor_step(
             {
                 u
             }
-            _ => return Ok((TwoFactorStep::Expired, None)),
+            _ => return Ok((TwoFactorStep::Expired, Vec::new())),
         };
         let (check, via_recovery) = match &code {
             OneTimeCode::Totp(code) => (two_factor::check_totp(c, &keys, &user, code, now)?, false),
@@ -265,7 +280,7 @@ pub async fn two_factor_step(
                 ),
                 now,
             )?;
-            return Ok((TwoFactorStep::Refused(check), None));
+            return Ok((TwoFactorStep::Refused(check), Vec::new()));
         }
         // The step is consumed with the code: of two requests with copies of one cookie, one
         // signs in; a request whose step was consumed meanwhile undoes its code's spending
@@ -276,6 +291,9 @@ pub async fn two_factor_step(
         User::record_sign_in(c, user.id, now)?;
         attempt.succeeded(c)?;
         let session = sessions::begin(c, user.id, user.session_epoch, &origin, &lifetime, now)?;
+        let mut mails: Vec<_> = sessions::note_browser(c, &public_url, &user, &origin, now)?
+            .into_iter()
+            .collect();
         if via_recovery {
             origin.record(
                 c,
@@ -293,18 +311,16 @@ pub async fn two_factor_step(
             now,
         )?;
         let codes_left = StoredRecoveryCode::count_unused(c, user.id)?;
-        let alert = if via_recovery {
-            Some(notify::security_alert(
+        if via_recovery {
+            mails.push(notify::security_alert(
                 c,
                 &public_url,
                 &user,
                 &Alert::RecoveryCodeUsed { left: codes_left },
                 &origin,
                 now,
-            )?)
-        } else {
-            None
-        };
+            )?);
+        }
         Ok((
             TwoFactorStep::SignedIn {
                 user_id: user.id,
@@ -313,16 +329,16 @@ pub async fn two_factor_step(
                 via_recovery,
                 codes_left,
             },
-            alert,
+            mails,
         ))
     })
     .await;
-    let (outcome, alert) = match written {
+    let (outcome, mails) = match written {
         Err(AppError::SignInRequired) => return Ok(TwoFactorStep::Expired),
         other => other?,
     };
-    if let Some(email) = alert {
-        app.mailer.send_or_log(vec![email]).await;
+    if !mails.is_empty() {
+        app.mailer.send_or_log(mails).await;
     }
     Ok(outcome)
 }

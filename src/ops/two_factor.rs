@@ -6,7 +6,7 @@ use crate::auth::session::SessionId;
 use crate::auth::throttle::CodeAttempt;
 use crate::auth::two_factor::{self, CodeCheck};
 use crate::auth::{sealed, totp};
-use crate::db::models::{Organization, Session, StoredRecoveryCode, User};
+use crate::db::models::{Organization, Session, StoredPasskey, StoredRecoveryCode, User};
 use crate::domain::{Email, Event, TotpCode};
 use crate::error::AppError;
 use crate::notify::{self, Alert};
@@ -133,7 +133,7 @@ pub async fn confirm_totp(
             ));
         }
     };
-    let moved = user.has_two_factor();
+    let moved = user.has_app();
     let user = user.clone();
     let keys = app.keys.clone();
     let public_url = app.config.public_url.clone();
@@ -207,6 +207,7 @@ pub async fn disable_two_factor(
     let public_url = app.config.public_url.clone();
     let (epoch, email) = crate::db::write(&app.pool, move |c| {
         let epoch = User::disable_totp(c, checked.id)?;
+        StoredPasskey::remove_all(c, checked.id)?;
         if let Some(current) = &current {
             Session::move_to_epoch(c, &current.hash(), epoch)?;
         }
@@ -335,6 +336,7 @@ pub async fn reset_two_factor(
         }
         // Turning 2FA off also bumps the session epoch: every session of theirs ends.
         User::disable_totp(c, user.id)?;
+        StoredPasskey::remove_all(c, user.id)?;
         StoredRecoveryCode::delete_all(c, user.id)?;
         origin.record(
             c,

@@ -14,6 +14,7 @@ use crate::db::models::PendingSignIn;
 use crate::domain::{Email, OneTimeCode};
 use crate::error::AppError;
 use crate::http::see_other;
+use crate::ops::passkeys::{self, PasskeySignIn};
 use crate::ops::people;
 use crate::ops::sessions;
 use crate::ops::sign_in::{self, PasswordStep, TwoFactorStep};
@@ -39,6 +40,8 @@ struct LoginPage {
     error: Option<String>,
     notice: Option<&'static str>,
     signup_open: bool,
+    /// Passkeys work here (the public URL has a host name).
+    passkeys: bool,
 }
 
 impl LoginPage {
@@ -49,9 +52,15 @@ impl LoginPage {
             error: None,
             notice: None,
             signup_open: state.config.signup_open,
+            passkeys: state.webauthn.is_some(),
         }
     }
 }
+
+/// The answer while the person must choose a new password ("this wasn't me").
+const MUST_RESET: &str = "Choose a new password before you sign in: you reported a change you \
+                          did not make, and we emailed you a link. No email, or the link \
+                          expired? Use \"Forgot your password?\" below.";
 
 /// The one answer for an unknown email and a wrong password.
 const WRONG_CREDENTIALS: &str = "Incorrect email or password.";
@@ -97,6 +106,7 @@ pub async fn post_login(
     let replacing = session.pending_two_factor();
     match sign_in::password_step(&state, email, form.password.clone(), replacing, origin).await? {
         PasswordStep::WrongCredentials => fail(StatusCode::UNAUTHORIZED, WRONG_CREDENTIALS.into()),
+        PasswordStep::MustResetPassword => fail(StatusCode::FORBIDDEN, MUST_RESET.into()),
         PasswordStep::SecondFactor(pending) => {
             session.begin_two_factor(pending)?;
             Ok(see_other("/login/two-factor"))
@@ -133,6 +143,10 @@ pub struct TwoFactorForm {
 struct TwoFactorPage {
     chrome: Chrome,
     error: Option<String>,
+    /// The person can use a passkey instead of a code.
+    passkeys: bool,
+    /// The person has the authenticator app (else only recovery codes are typed).
+    app: bool,
     /// The organization's owner (name, email): the one to ask for new recovery codes.
     owner: Option<(String, String)>,
 }
@@ -145,9 +159,17 @@ impl TwoFactorPage {
         error: Option<String>,
     ) -> Result<Self, AppError> {
         let owner = people::owner_for(state, pending.user_id).await?;
+        let user_id = pending.user_id;
+        let (app, passkeys) = crate::db::run(&state.pool, move |c| {
+            Ok(crate::db::models::User::find(c, user_id)?
+                .map_or((true, false), |u| (u.has_app(), u.passkey_count > 0)))
+        })
+        .await?;
         Ok(Self {
             chrome: Chrome::anonymous(session)?,
             error,
+            passkeys: passkeys && state.webauthn.is_some(),
+            app,
             owner: owner.map(|o| (o.name, o.email)),
         })
     }
@@ -216,9 +238,27 @@ pub async fn post_two_factor(
         Ok(code) => code,
         Err(message) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, message).await,
     };
-    match sign_in::two_factor_step(&state, pending, record.clone(), code, origin).await? {
-        TwoFactorStep::Expired => sign_in_expired(&session),
+    let outcome = sign_in::two_factor_step(&state, pending, record.clone(), code, origin).await?;
+    two_factor_answer(&session, &state, &record, outcome).await
+}
+
+/// The answer to a two-factor step, with a code or a passkey.
+async fn two_factor_answer(
+    session: &TypedSession,
+    state: &AppState,
+    record: &PendingSignIn,
+    outcome: TwoFactorStep,
+) -> Result<HttpResponse, AppError> {
+    let refuse = async |status: StatusCode, message: String| {
+        let page = TwoFactorPage::new(session, state, record, Some(message)).await?;
+        render(&page, status)
+    };
+    match outcome {
+        TwoFactorStep::Expired => sign_in_expired(session),
         TwoFactorStep::Refused(check) => refuse(StatusCode::UNAUTHORIZED, check.message()).await,
+        TwoFactorStep::PasskeyRefused(refusal) => {
+            refuse(StatusCode::UNAUTHORIZED, refusal.message().into()).await
+        }
         TwoFactorStep::SignedIn {
             user_id,
             epoch,
@@ -247,6 +287,91 @@ pub async fn post_two_factor(
             }
             Ok(see_other("/"))
         }
+    }
+}
+
+/// A passkey's answer, as the page's script posts it.
+#[derive(Deserialize)]
+pub struct PasskeyForm {
+    ceremony: String,
+    credential: String,
+}
+
+fn json_error(status: StatusCode, message: &str) -> HttpResponse {
+    HttpResponse::build(status).json(serde_json::json!({ "error": message }))
+}
+
+/// The challenge of a two-factor step with a passkey (JSON).
+pub async fn post_two_factor_passkey_options(
+    session: TypedSession,
+    state: web::Data<AppState>,
+    CsrfForm(_): CsrfForm<EmptyForm>,
+) -> Result<HttpResponse, AppError> {
+    let Some((pending, record)) = live_pending(&session, &state).await? else {
+        return Ok(json_error(
+            StatusCode::UNAUTHORIZED,
+            "Your sign-in expired. Start again with your email and password.",
+        ));
+    };
+    match passkeys::second_factor_challenge(&state, &pending, &record).await? {
+        Some(challenge) => Ok(HttpResponse::Ok().json(challenge)),
+        None => Ok(json_error(StatusCode::NOT_FOUND, "You have no passkey.")),
+    }
+}
+
+/// The two-factor step with a passkey.
+pub async fn post_two_factor_passkey(
+    origin: Origin,
+    session: TypedSession,
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<PasskeyForm>,
+) -> Result<HttpResponse, AppError> {
+    let Some((pending, record)) = live_pending(&session, &state).await? else {
+        return sign_in_expired(&session);
+    };
+    let outcome = passkeys::second_factor_step(
+        &state,
+        pending,
+        record.clone(),
+        form.ceremony,
+        &form.credential,
+        origin,
+    )
+    .await?;
+    two_factor_answer(&session, &state, &record, outcome).await
+}
+
+/// The challenge of a sign-in with a passkey alone (JSON).
+pub async fn post_passkey_options(
+    state: web::Data<AppState>,
+    CsrfForm(_): CsrfForm<EmptyForm>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(passkeys::sign_in_challenge(&state).await?))
+}
+
+/// A sign-in with a passkey alone: it stands for the password and the second factor.
+pub async fn post_passkey(
+    origin: Origin,
+    session: TypedSession,
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<PasskeyForm>,
+) -> Result<HttpResponse, AppError> {
+    let fail = |status: StatusCode, message: &str| -> Result<HttpResponse, AppError> {
+        let mut page = LoginPage::new(Chrome::anonymous(&session)?, &state);
+        page.error = Some(message.to_owned());
+        render(&page, status)
+    };
+    match passkeys::sign_in(&state, form.ceremony, &form.credential, origin).await? {
+        PasskeySignIn::SignedIn {
+            user_id,
+            epoch,
+            session: signed,
+        } => {
+            session.sign_in(user_id, epoch, &signed, SecondFactorUsed::Code)?;
+            Ok(see_other("/"))
+        }
+        PasskeySignIn::MustResetPassword => fail(StatusCode::FORBIDDEN, MUST_RESET),
+        PasskeySignIn::Refused(refusal) => fail(StatusCode::UNAUTHORIZED, refusal.message()),
     }
 }
 

@@ -8,6 +8,7 @@ mod home;
 mod invitation;
 mod login;
 mod not_me;
+mod password;
 pub mod settings;
 mod signup;
 mod static_files;
@@ -32,6 +33,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/login", web::post().to(login::post_login))
         .route("/login/two-factor", web::get().to(login::get_two_factor))
         .route("/login/two-factor", web::post().to(login::post_two_factor))
+        .route(
+            "/login/passkey/options",
+            web::post().to(login::post_passkey_options),
+        )
+        .route("/login/passkey", web::post().to(login::post_passkey))
+        .route(
+            "/login/two-factor/passkey/options",
+            web::post().to(login::post_two_factor_passkey_options),
+        )
+        .route(
+            "/login/two-factor/passkey",
+            web::post().to(login::post_two_factor_passkey),
+        )
         .route("/logout", web::post().to(login::post_logout))
         .route(
             "/invitations/{token}",
@@ -40,6 +54,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/invitations/{token}",
             web::post().to(invitation::post_invitation),
+        )
+        .route("/password/forgot", web::get().to(password::get_forgot))
+        .route("/password/forgot", web::post().to(password::post_forgot))
+        .route(
+            "/password/reset/{token}",
+            web::get().to(password::get_reset),
+        )
+        .route(
+            "/password/reset/{token}",
+            web::post().to(password::post_reset),
         )
         .route("/account/not-me/{token}", web::get().to(not_me::get_not_me))
         .route(

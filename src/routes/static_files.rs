@@ -1,10 +1,11 @@
-//! The stylesheet, the one small script and the icon, compiled into the binary so the app
+//! The stylesheet, the small scripts (the page helpers, and passkeys' ceremonies) and the icon, compiled into the binary so the app
 //! needs no files beside it.
 
 use actix_web::{HttpResponse, web};
 
 const STYLE: &str = include_str!("../../static/style.css");
 const SCRIPT: &str = include_str!("../../static/app.js");
+const PASSKEYS: &str = include_str!("../../static/passkeys.js");
 const FAVICON: &str = include_str!("../../static/favicon.svg");
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -15,6 +16,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route(
         "/static/app.js",
         web::get().to(|| asset(SCRIPT, "text/javascript; charset=utf-8")),
+    )
+    .route(
+        "/static/passkeys.js",
+        web::get().to(|| asset(PASSKEYS, "text/javascript; charset=utf-8")),
     )
     .route(
         "/static/favicon.svg",

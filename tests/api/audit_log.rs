@@ -188,7 +188,28 @@ async fn this_wasnt_me_signs_that_person_out_everywhere_once_and_is_recorded() {
         1,
         "only the token's SHA-256 is stored"
     );
-    owner.sign_in_with_code("ada@example.com", &device).await;
+    // Signing in again takes a new password, through the link the report emailed.
+    owner
+        .sign_in("ada@example.com", PASSWORD)
+        .await
+        .assert_status(403);
+    let reset = app
+        .wait_for_email("ada@example.com", "Choose a new password")
+        .await
+        .link("/password/reset/");
+    owner.get(&reset).await.assert_status(200);
+    owner
+        .submit(&reset, &[("new_password", "a brand new passphrase")])
+        .await
+        .assert_redirect("/login");
+    owner
+        .sign_in("ada@example.com", "a brand new passphrase")
+        .await
+        .assert_redirect("/login/two-factor");
+    owner
+        .two_factor(&device.code().await)
+        .await
+        .assert_redirect("/");
     owner
         .get("/settings/audit-log")
         .await

@@ -145,6 +145,48 @@ async fn reset_2fa_lets_a_locked_out_owner_in_with_their_password_and_is_audited
 }
 
 #[actix_rt::test]
+async fn an_operator_emails_a_reset_link_and_nothing_secret_is_printed() {
+    let app = TestApp::spawn().await;
+    let (owner, device, _) = app.owner_with_two_factor("ada@example.com").await;
+    let output = twofold(
+        &app,
+        &["user", "reset-password", "--email", "ada@example.com"],
+        "",
+    );
+    assert!(output.status.success(), "{output:?}");
+    let email = app.last_email_to("ada@example.com");
+    assert_eq!(email.subject, "Choose a new password");
+    assert!(email.body.contains("operator"), "{}", email.body);
+    let link = email.link("/password/reset/");
+    let token = link.rsplit('/').next().expect("token");
+    let printed = format!(
+        "{}{}",
+        stdout(&output),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(printed.contains("was emailed a link"), "{printed}");
+    assert!(!printed.contains(token), "the token was printed: {printed}");
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM audit_events WHERE event = 'password_reset_requested' \
+             AND actor_id IS NULL"
+        ),
+        1
+    );
+    // The link works, and 2FA still guards the account.
+    owner.get(&link).await.assert_status(200);
+    owner
+        .submit(&link, &[("new_password", "a passphrase chosen anew")])
+        .await
+        .assert_redirect("/login");
+    owner
+        .sign_in("ada@example.com", "a passphrase chosen anew")
+        .await
+        .assert_redirect("/login/two-factor");
+    drop(device);
+}
+
+#[actix_rt::test]
 async fn mistakes_exit_with_a_message_and_change_nothing() {
     let app = TestApp::spawn().await;
     app.signup("Acme", "Ada Lovelace", "ada@example.com").await;
@@ -154,6 +196,11 @@ async fn mistakes_exit_with_a_message_and_change_nothing() {
             "",
         ),
         (&["user", "reset-2fa"][..], ""),
+        (
+            &["user", "reset-password", "--email", "nobody@example.com"][..],
+            "",
+        ),
+        (&["user", "reset-password", "--email"][..], ""),
         (&["frobnicate"][..], ""),
         (
             &[
@@ -191,4 +238,6 @@ async fn mistakes_exit_with_a_message_and_change_nothing() {
     let help = twofold(&app, &["help"], "");
     assert!(help.status.success());
     assert!(stdout(&help).contains("reset-2fa"));
+    assert!(stdout(&help).contains("reset-password"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM password_resets"), 0);
 }

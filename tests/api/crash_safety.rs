@@ -1,11 +1,14 @@
 //! Crash safety: the real server is killed with SIGKILL at random moments while people turn on
 //! 2FA, sign in with recovery codes (two browsers racing with each code), accept invitations
-//! (two browsers racing with each link) and browse. After each kill the database must pass
-//! `PRAGMA integrity_check` (SQLite), no account may be half enabled (2FA on without its five
-//! codes, or codes without 2FA), no invitation half accepted (a person without the link used,
-//! or the link used without the person), the organizations' counts of people must match their
-//! people, every answer the clients saw must be in the database, and no recovery code may have
-//! let anyone in twice nor any link made two people.
+//! (two browsers racing with each link), change their passwords (signed in twice), set new
+//! ones through reset links (two browsers racing with each link) and browse. After each kill
+//! the database must pass `PRAGMA integrity_check` (SQLite), no account may be half enabled
+//! (2FA on without its five codes, or codes without 2FA), no invitation half accepted (a person
+//! without the link used, or the link used without the person), no password half changed (a
+//! new hash with the old sessions alive or without its event, a used reset link with the old
+//! password), the organizations' counts of people must match their people, every answer the
+//! clients saw must be in the database, and no recovery code may have let anyone in twice nor
+//! any link made two people or set two passwords.
 //!
 //! Each flow is a function that runs against the live server and reports what it saw
 //! ([`Seen`]); after the restart [`Ledger::reconcile`] settles what a kill left unknown from
@@ -50,6 +53,25 @@ enum Seen {
     /// `refused` browsers were told the link was already used, which only the other
     /// browser's acceptance can have done.
     InvitationCutOff { invitation: usize, refused: usize },
+    /// The password change to `to` was answered: done.
+    PasswordChanged { holder: usize, to: String },
+    /// The change to `to` was sent and no answer came back: the kill decides.
+    PasswordChangeCutOff { holder: usize, to: String },
+    /// The reset link set `to` (`admitted` browsers: more than one is a link used twice).
+    PasswordReset {
+        holder: usize,
+        to: String,
+        admitted: usize,
+    },
+    /// Both browsers' uses of the link `link` (with the passwords `candidates`) were sent and
+    /// none was answered with success: the kill decides. `refused` browsers were told the
+    /// link was used, which only the other browser's use can have done.
+    PasswordResetCutOff {
+        holder: usize,
+        link: String,
+        candidates: Vec<String>,
+        refused: usize,
+    },
     /// An answer no correct server gives: a 5xx, or a refusal of an unused code.
     Wrong(String),
 }
@@ -72,6 +94,18 @@ struct Account {
     state: State,
     /// Whether a flow has it this round.
     busy: bool,
+}
+
+/// A person whose password the flows change (signed in) or reset (through a link), never
+/// touched by the other flows.
+struct Keyholder {
+    email: String,
+    /// The password the database must hold.
+    password: String,
+    /// Changes and resets done: the person's session epoch and their events count them.
+    changes: i64,
+    /// Changed through reset links (the others by the password page).
+    resets_by_link: bool,
 }
 
 /// The person the owner's invitations are from.
@@ -113,6 +147,7 @@ impl Joined {
 struct Ledger {
     accounts: Vec<Account>,
     invitations: Vec<Invitation>,
+    keyholders: Vec<Keyholder>,
     keys: Keys,
     /// Figures for the report.
     confirmed: u64,
@@ -124,6 +159,10 @@ struct Ledger {
     invitations_cut_off: u64,
     invitations_found_accepted: u64,
     invitation_races: u64,
+    password_changes: u64,
+    password_changes_cut_off: u64,
+    resets: u64,
+    resets_cut_off: u64,
 }
 
 impl Ledger {
@@ -248,7 +287,94 @@ impl Ledger {
                     }
                     // Otherwise the link is still open: a later round accepts it.
                 }
+                Seen::PasswordChanged { holder, to } => {
+                    self.password_changes += 1;
+                    self.keyholders[holder].password = to;
+                    self.keyholders[holder].changes += 1;
+                }
+                Seen::PasswordChangeCutOff { holder, to } => {
+                    self.password_changes_cut_off += 1;
+                    let keyholder = &mut self.keyholders[holder];
+                    if holds(db, &keyholder.email, &to) {
+                        keyholder.password = to;
+                        keyholder.changes += 1;
+                    }
+                }
+                Seen::PasswordReset {
+                    holder,
+                    to,
+                    admitted,
+                } => {
+                    self.resets += 1;
+                    if admitted > 1 {
+                        wrong.push(format!(
+                            "{}: one reset link set {admitted} passwords",
+                            self.keyholders[holder].email
+                        ));
+                    }
+                    self.keyholders[holder].password = to;
+                    self.keyholders[holder].changes += 1;
+                }
+                Seen::PasswordResetCutOff {
+                    holder,
+                    link,
+                    candidates,
+                    refused,
+                } => {
+                    self.resets_cut_off += 1;
+                    let keyholder = &mut self.keyholders[holder];
+                    let set = candidates
+                        .into_iter()
+                        .find(|p| holds(db, &keyholder.email, p));
+                    let used = db.count(&format!(
+                        "SELECT COUNT(*) FROM password_resets WHERE token_hash = '{}' \
+                         AND used_at IS NOT NULL",
+                        sha256_hex(link.rsplit('/').next().expect("token"))
+                    ));
+                    match set {
+                        Some(password) => {
+                            keyholder.password = password;
+                            keyholder.changes += 1;
+                            if used != 1 {
+                                wrong.push(format!(
+                                    "{}: a new password from a link that is not used",
+                                    keyholder.email
+                                ));
+                            }
+                        }
+                        None if used == 1 => wrong.push(format!(
+                            "{}: a used reset link, and the old password",
+                            keyholder.email
+                        )),
+                        None if refused > 0 => wrong.push(format!(
+                            "{}: a browser was told the link was used, yet it is not",
+                            keyholder.email
+                        )),
+                        None => {}
+                    }
+                }
                 Seen::Wrong(what) => wrong.push(what),
+            }
+        }
+        // Every password is whole: the one the clients know is the one stored, and each
+        // change or reset moved the epoch (ending every older session) and left its event.
+        for keyholder in &self.keyholders {
+            let email = &keyholder.email;
+            if !holds(db, email, &keyholder.password) {
+                wrong.push(format!("{email}: the stored password is not the one set"));
+            }
+            let epoch = db.count(&format!(
+                "SELECT session_epoch FROM users WHERE email = '{email}'"
+            ));
+            let events = db.count(&format!(
+                "SELECT COUNT(*) FROM audit_events WHERE event IN ('password_changed', \
+                 'password_reset') AND subject_id = (SELECT id FROM users WHERE email = '{email}')"
+            ));
+            if epoch != keyholder.changes || events != keyholder.changes {
+                wrong.push(format!(
+                    "{email}: {} changes, but the epoch is {epoch} and {events} events",
+                    keyholder.changes
+                ));
             }
         }
         // Every invitation is fully accepted or not at all, as the clients saw it.
@@ -345,6 +471,19 @@ impl Ledger {
             used.push(code.to_owned());
         }
     }
+}
+
+/// Whether the person's stored password is `password`.
+fn holds(db: &Db, email: &str, password: &str) -> bool {
+    let hash = db.text(&format!(
+        "SELECT password_hash FROM users WHERE email = '{email}'"
+    ));
+    bcrypt::verify(password, &hash).expect("a bcrypt hash")
+}
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(text.as_bytes()))
 }
 
 /// An answer that is a 5xx or not the expected status, as a violation.
@@ -517,6 +656,118 @@ async fn accept_in_turn(address: &str, invitations: &[(usize, String)]) -> Vec<S
     seen
 }
 
+/// Signs in twice and changes the password in one browser, again and again, until the kill
+/// cuts a change off; after each answered change the other browser must be signed out.
+async fn change_passwords(
+    address: &str,
+    holder: usize,
+    email: &str,
+    current: &str,
+    round: usize,
+) -> Vec<Seen> {
+    let mut seen = Vec::new();
+    let (here, there) = (Browser::new(address), Browser::new(address));
+    let mut current = current.to_owned();
+    for b in [&here, &there] {
+        if b.get("/login").await.is_err() {
+            return seen;
+        }
+        match b
+            .submit("/login", &[("email", email), ("password", &current)])
+            .await
+        {
+            Err(_) => return seen,
+            Ok(res) if location(&res).as_deref() == Some("/") => {}
+            Ok(res) => {
+                seen.push(unexpected("sign-in before a password change", &res));
+                return seen;
+            }
+        }
+    }
+    for change in 0..50 {
+        let to = format!("changed passphrase {round}-{change}");
+        if here.get("/settings/security/password").await.is_err() {
+            return seen;
+        }
+        match here
+            .submit(
+                "/settings/security/password",
+                &[("current_password", &current), ("new_password", &to)],
+            )
+            .await
+        {
+            Err(_) => {
+                seen.push(Seen::PasswordChangeCutOff { holder, to });
+                return seen;
+            }
+            Ok(res) if location(&res).as_deref() == Some("/settings/security/password") => {
+                seen.push(Seen::PasswordChanged {
+                    holder,
+                    to: to.clone(),
+                });
+                current = to;
+            }
+            Ok(res) => {
+                seen.push(unexpected("password change", &res));
+                return seen;
+            }
+        }
+        match there.get("/").await {
+            Err(_) => return seen,
+            Ok(res) if res.status.as_u16() == 303 => {}
+            Ok(res) => {
+                seen.push(unexpected("the other session after a change", &res));
+                return seen;
+            }
+        }
+    }
+    seen
+}
+
+/// Two browsers open one reset link and set different passwords with it at once: one may.
+async fn race_to_reset(address: &str, holder: usize, link: &str, round: usize) -> Option<Seen> {
+    let browsers = [Browser::new(address), Browser::new(address)];
+    for b in &browsers {
+        let page = b.get(link).await.ok()?;
+        if page.status.as_u16() != 200 {
+            return Some(unexpected("reset link page", &page));
+        }
+    }
+    let candidates = [
+        format!("reset passphrase {round} first"),
+        format!("reset passphrase {round} second"),
+    ];
+    let (a, b) = join(
+        browsers[0].submit(link, &[("new_password", &candidates[0])]),
+        browsers[1].submit(link, &[("new_password", &candidates[1])]),
+    )
+    .await;
+    let mut admitted = Vec::new();
+    let mut refused = 0;
+    for (outcome, candidate) in [&a, &b].into_iter().zip(&candidates) {
+        match outcome {
+            Ok(res) if location(res).as_deref() == Some("/login") => admitted.push(candidate),
+            Ok(res) if res.status.as_u16() == 410 => refused += 1,
+            Ok(res) => return Some(unexpected("using a reset link", res)),
+            Err(_) => {}
+        }
+    }
+    Some(match (admitted.len(), refused) {
+        (0, 2) => Seen::Wrong(format!("unused reset link {link} refused twice")),
+        (0, _) => Seen::PasswordResetCutOff {
+            holder,
+            link: link.to_owned(),
+            candidates: candidates.to_vec(),
+            refused,
+        },
+        (n, _) => Seen::PasswordReset {
+            holder,
+            to: admitted[0].clone(),
+            admitted: n,
+        },
+    })
+}
+
 /// Someone browsing: signs in and opens pages until the server goes away.
 async fn browse(address: &str, email: &str) -> Vec<Seen> {
     let b = Browser::new(address);
@@ -578,6 +829,7 @@ async fn kill_rounds(rounds: usize) {
         accounts: Vec::new(),
         invitations: Vec::new(),
         keys: Keys::derive(&deployment.config.secret_key),
+        keyholders: Vec::new(),
         confirmed: 0,
         confirm_cut_off: 0,
         codes_used: 0,
@@ -587,6 +839,10 @@ async fn kill_rounds(rounds: usize) {
         invitations_cut_off: 0,
         invitations_found_accepted: 0,
         invitation_races: 0,
+        password_changes: 0,
+        password_changes_cut_off: 0,
+        resets: 0,
+        resets_cut_off: 0,
     };
     let mut rng = rand::rng();
     let mut seen = Vec::new();
@@ -604,6 +860,46 @@ async fn kill_rounds(rounds: usize) {
         if round == 0 {
             app.signup("Viewers", "Vera", viewer).await;
             app.signup("Inviters", "Ines", INVITER).await;
+            for (i, resets_by_link) in [false, false, true, true].into_iter().enumerate() {
+                let email = format!("keyholder{i}@example.com");
+                app.signup("Keyholders", "Kim", &email).await;
+                ledger.keyholders.push(Keyholder {
+                    email,
+                    password: PASSWORD.to_owned(),
+                    changes: 0,
+                    resets_by_link,
+                });
+            }
+        }
+        // A fresh reset link for each person who resets by link (it retires their older
+        // ones), read from the outbox.
+        let mut reset_links = Vec::new();
+        for (i, keyholder) in ledger.keyholders.iter().enumerate() {
+            if !keyholder.resets_by_link {
+                continue;
+            }
+            let asked = app.emails_to(&keyholder.email).len();
+            let someone = app.client();
+            someone.get("/password/forgot").await.assert_status(200);
+            someone
+                .submit("/password/forgot", &[("email", &keyholder.email)])
+                .await
+                .assert_status(200);
+            let mut link = None;
+            for _ in 0..200 {
+                let emails = app.emails_to(&keyholder.email);
+                if emails.len() > asked
+                    && let Some(email) = emails
+                        .iter()
+                        .skip(asked)
+                        .find(|e| e.subject == "Choose a new password")
+                {
+                    link = Some(email.link("/password/reset/"));
+                    break;
+                }
+                actix_rt::time::sleep(Duration::from_millis(25)).await;
+            }
+            reset_links.push((i, link.expect("the reset link is emailed")));
         }
         // Open invitations for the acceptance flows, sent by the owner before the traffic
         // (the links are read from the emails in the outbox).
@@ -688,14 +984,30 @@ async fn kill_rounds(rounds: usize) {
                 .into_iter()
                 .map(|email| browse(&address, email)),
         );
+        let changes = join_all(
+            ledger
+                .keyholders
+                .iter()
+                .enumerate()
+                .filter(|(_, k)| !k.resets_by_link)
+                .map(|(i, k)| change_passwords(&address, i, &k.email, &k.password, round)),
+        );
+        let resets = join_all(
+            reset_links
+                .iter()
+                .map(|(i, link)| race_to_reset(&address, *i, link, round)),
+        );
         let kill_after = Duration::from_millis(rng.random_range(20..800));
-        let traffic = join(join(join(confirmations, races), acceptances), browsing);
+        let traffic = join(
+            join(join(join(confirmations, races), acceptances), browsing),
+            join(changes, resets),
+        );
         let kill = async {
             actix_rt::time::sleep(kill_after).await;
         };
         // The kill lands whenever its moment comes, finished traffic or not; traffic still
         // running then sees its connections fail and stops.
-        let (((confirmed, raced), accepted), browsed) = {
+        let ((((confirmed, raced), accepted), browsed), (changed, reset)) = {
             let traffic = std::pin::pin!(traffic);
             let kill = std::pin::pin!(kill);
             match futures_util::future::select(traffic, kill).await {
@@ -728,6 +1040,8 @@ async fn kill_rounds(rounds: usize) {
             .count() as u64;
         seen.extend(accepted);
         seen.extend(browsed.into_iter().flatten());
+        seen.extend(changed.into_iter().flatten());
+        seen.extend(reset.into_iter().flatten());
         if deployment.is_sqlite() {
             assert_eq!(
                 integrity_check(&deployment),
@@ -743,7 +1057,11 @@ async fn kill_rounds(rounds: usize) {
     let wrong = ledger.reconcile(&Db::open(&deployment), std::mem::take(&mut seen));
     assert!(wrong.is_empty(), "after the last kill: {wrong:#?}");
     // The kills must have landed inside flows, or this test showed nothing about them.
-    let cut_offs = ledger.confirm_cut_off + ledger.codes_cut_off + ledger.invitations_cut_off;
+    let cut_offs = ledger.confirm_cut_off
+        + ledger.codes_cut_off
+        + ledger.invitations_cut_off
+        + ledger.password_changes_cut_off
+        + ledger.resets_cut_off;
     assert!(
         cut_offs > 0,
         "none of the {rounds} kills cut a flow off: they all landed between requests"
@@ -752,8 +1070,9 @@ async fn kill_rounds(rounds: usize) {
         "crash safety: {} requests sent, {rounds} SIGKILLs; {} confirmations answered, {} cut off; \
          {} recovery codes raced by two browsers: {} answered, {} cut off; double spends 0; \
          {} invitations raced by two browsers: {} accepted, {} cut off ({} of them found \
-         accepted); double joins 0; half-enabled accounts 0; half-accepted invitations 0; \
-         integrity_check {}; errors: 0",
+         accepted); double joins 0; {} password changes answered, {} cut off; {} reset links \
+         raced by two browsers: {} answered, {} cut off; half-changed passwords 0; \
+         half-enabled accounts 0; half-accepted invitations 0; integrity_check {}; errors: 0",
         crate::server_process::requests_sent(),
         ledger.confirmed,
         ledger.confirm_cut_off,
@@ -764,6 +1083,11 @@ async fn kill_rounds(rounds: usize) {
         ledger.invitations_accepted,
         ledger.invitations_cut_off,
         ledger.invitations_found_accepted,
+        ledger.password_changes,
+        ledger.password_changes_cut_off,
+        ledger.resets + ledger.resets_cut_off,
+        ledger.resets,
+        ledger.resets_cut_off,
         if deployment.is_sqlite() {
             "ok"
         } else {

@@ -143,6 +143,12 @@ async fn a_write_cut_between_two_of_its_statements_leaves_nothing_half_done() {
         "before-audit:two_factor_enforcement_changed",
         "before-audit:recovery_codes_issued",
         "before-audit:reported_not_me",
+        "before-audit:password_changed",
+        "before-audit:password_reset",
+        "before-audit:password_reset_requested",
+        "before-audit:session_ended",
+        "before-audit:ownership_transferred",
+        "before-audit:person_reactivated",
     ] {
         one_of_the_organizations_writes(point).await;
     }
@@ -263,6 +269,89 @@ async fn one_of_the_organizations_writes(point: &'static str) {
             let someone = app.client();
             someone.get(&not_me).await.assert_status(200);
             (someone, not_me.clone(), Vec::new())
+        }
+        "before-audit:password_changed" => {
+            owner.get("/settings/security/password").await;
+            (
+                owner,
+                "/settings/security/password".into(),
+                vec![
+                    ("current_password", PASSWORD.into()),
+                    ("new_password", "a new and longer passphrase".into()),
+                ],
+            )
+        }
+        "before-audit:password_reset" => {
+            let someone = app.client();
+            someone.get("/password/forgot").await;
+            someone
+                .submit("/password/forgot", &[("email", "cy@example.com")])
+                .await
+                .assert_status(200);
+            let link = app
+                .wait_for_email("cy@example.com", "Choose a new password")
+                .await
+                .link("/password/reset/");
+            someone.get(&link).await.assert_status(200);
+            (
+                someone,
+                link,
+                vec![("new_password", "a new and longer passphrase".into())],
+            )
+        }
+        "before-audit:password_reset_requested" => {
+            owner.get("/settings/users").await;
+            (
+                owner,
+                format!("/settings/users/{cy_id}/password-reset"),
+                Vec::new(),
+            )
+        }
+        "before-audit:session_ended" => {
+            let (cy_here, cy_there) = (app.client(), app.client());
+            cy_here.sign_in("cy@example.com", PASSWORD).await;
+            cy_there.sign_in("cy@example.com", PASSWORD).await;
+            let there = app.count(&format!(
+                "SELECT MAX(id) FROM sessions WHERE user_id = {cy_id}"
+            ));
+            cy_here.get("/settings/security/sessions").await;
+            (
+                cy_here,
+                format!("/settings/security/sessions/{there}/revoke"),
+                Vec::new(),
+            )
+        }
+        "before-audit:ownership_transferred" => {
+            owner.get("/settings/users").await;
+            owner
+                .submit(
+                    &format!("/settings/users/{cy_id}/role"),
+                    &[("role", "admin")],
+                )
+                .await
+                .assert_redirect("/settings/users");
+            owner.get("/settings/owner").await;
+            (
+                owner,
+                "/settings/owner/transfer".into(),
+                vec![
+                    ("new_owner", cy_id.to_string()),
+                    ("password", PASSWORD.into()),
+                ],
+            )
+        }
+        "before-audit:person_reactivated" => {
+            owner.get("/settings/users").await;
+            owner
+                .submit(&format!("/settings/users/{cy_id}/deactivate"), &[])
+                .await
+                .assert_redirect("/settings/users");
+            owner.get("/settings/users?status=deactivated").await;
+            (
+                owner,
+                format!("/settings/users/{cy_id}/reactivate"),
+                Vec::new(),
+            )
         }
         other => panic!("no case for {other}"),
     };

@@ -18,6 +18,8 @@ pub const PASSWORD: &str = "correct horse battery staple";
 /// A running app.
 pub struct TestApp {
     pub address: String,
+    /// The app's public URL (`http://localhost:PORT`): where passkeys work.
+    pub public_url: String,
     pub config: Config,
     /// Keeps the temp directory (database, secret key) alive as long as any app uses it.
     pub dir: Arc<tempfile::TempDir>,
@@ -60,16 +62,20 @@ impl TestApp {
             config.database_url = fresh_postgres_database(&server);
         }
         config.bcrypt_cost = 4;
+        // The app's own port, under a host name (passkeys need one).
+        config.public_url = "http://localhost:0".into();
         adjust(&mut config);
         let config_for_app = config.clone();
         let app = Application::build(config_for_app)
             .await
             .expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
+        let public_url = app.state().config.public_url.clone();
         let state = Some(app.state());
         actix_rt::spawn(app.run_until_stopped());
         Self {
             address,
+            public_url,
             config,
             dir,
             state,
@@ -877,6 +883,11 @@ pub fn snapshot(app: &TestApp, with_counters: bool) -> String {
             .select((password_resets::id, password_resets::user_id, password_resets::used_at))
             .load::<(i64, i64, Option<i64>)>(conn)
             .expect("password resets");
+        let browsers = known_browsers::table
+            .order((known_browsers::user_id, known_browsers::browser_hash))
+            .select((known_browsers::user_id, known_browsers::browser_hash))
+            .load::<(i64, String)>(conn)
+            .expect("known browsers");
         let invitations = invitations::table
             .order(invitations::id)
             .select(Invitation::as_select())
@@ -889,7 +900,7 @@ pub fn snapshot(app: &TestApp, with_counters: bool) -> String {
             .expect("alert tokens");
         format!(
             "{organizations:?}\n{users:?}\n{codes:?}\n{events:?}\n{failures:?}\n{pending:?}\n\
-             {ended:?}\n{resets:?}\n{invitations:?}\n{alerts:?}"
+             {ended:?}\n{resets:?}\n{browsers:?}\n{invitations:?}\n{alerts:?}"
         )
     })
 }

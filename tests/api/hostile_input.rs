@@ -23,7 +23,8 @@ struct Form {
 }
 
 /// Every form route. A new form route gets a row here (and a session that may post it in
-/// [`sender`]).
+/// [`sender`]). The passkey ceremonies' challenge endpoints (`…/options`) answer JSON to the pages'
+/// script, not forms: `passkeys.rs` tests them.
 const FORMS: &[Form] = &[
     Form {
         path: "/signup",
@@ -128,10 +129,90 @@ const FORMS: &[Form] = &[
         fields: &[],
         valid: &[],
     },
-    // Last: accepting renews the anonymous browser's session.
+    Form {
+        path: "/settings/security/password",
+        fields: &[
+            ("current_password", PASSWORD),
+            ("new_password", "another long passphrase"),
+            ("code", "123456"),
+        ],
+        valid: &[],
+    },
+    Form {
+        path: "/settings/security/passkeys",
+        fields: &[("ceremony", "x"), ("credential", "{}"), ("name", "Laptop")],
+        valid: &[],
+    },
+    Form {
+        path: "/settings/security/passkeys/1/rename",
+        fields: &[("name", "Laptop")],
+        valid: &[],
+    },
+    Form {
+        path: "/settings/security/passkeys/1/remove",
+        fields: &[],
+        valid: &[],
+    },
+    Form {
+        path: "/settings/security/reauth",
+        fields: &[("back", "/settings/security")],
+        valid: &[],
+    },
+    Form {
+        path: "/login/two-factor/passkey",
+        fields: &[("ceremony", "x"), ("credential", "{}")],
+        valid: &[],
+    },
+    Form {
+        path: "/login/passkey",
+        fields: &[("ceremony", "x"), ("credential", "{}")],
+        valid: &[],
+    },
+    Form {
+        path: "/settings/security/sessions/1/revoke",
+        fields: &[],
+        valid: &[],
+    },
+    Form {
+        path: "/settings/security/sessions/revoke-others",
+        fields: &[],
+        valid: &[],
+    },
+    Form {
+        path: "/settings/users/{member}/password-reset",
+        fields: &[],
+        valid: &[],
+    },
+    Form {
+        path: "/settings/users/{member}/reactivate",
+        fields: &[],
+        valid: &[],
+    },
+    Form {
+        path: "/settings/owner/transfer",
+        // Nobody with id 0: every body that gets through is refused before the password.
+        fields: &[
+            ("new_owner", "0"),
+            ("password", PASSWORD),
+            ("code", "123456"),
+        ],
+        valid: &[],
+    },
+    Form {
+        path: "/password/forgot",
+        fields: &[("email", "nobody@example.com")],
+        valid: &[],
+    },
+    // Last: accepting renews the anonymous browser's session, and so does setting a
+    // password through the member's reset link.
     Form {
         path: "/invitations/{invitation_token}",
         fields: &[("name", "Hedy Lamarr"), ("password", PASSWORD)],
+        valid: &[],
+    },
+    Form {
+        path: "/password/reset/{reset_token}",
+        fields: &[("new_password", "another long passphrase")],
         valid: &[],
     },
 ];
@@ -140,6 +221,7 @@ const FORMS: &[Form] = &[
 /// [`Form::path`]).
 const PAGES: &[&str] = &[
     "/",
+    "/settings/security/passkeys",
     "/login",
     "/signup",
     "/login/two-factor",
@@ -153,6 +235,10 @@ const PAGES: &[&str] = &[
     "/settings/audit-log",
     "/invitations/{invitation_token}",
     "/account/not-me/{alert_token}",
+    "/settings/security/password",
+    "/settings/security/sessions",
+    "/password/forgot",
+    "/password/reset/{reset_token}",
     "/healthz",
 ];
 
@@ -243,6 +329,8 @@ struct Browsers {
     invitation_token: String,
     /// The token of an unused "this wasn't me" link emailed to the owner.
     alert_token: String,
+    /// The token of the member's unused link to choose a new password.
+    reset_token: String,
 }
 
 impl Browsers {
@@ -253,6 +341,7 @@ impl Browsers {
             .replace("{invitation}", &self.invitation.to_string())
             .replace("{invitation_token}", &self.invitation_token)
             .replace("{alert_token}", &self.alert_token)
+            .replace("{reset_token}", &self.reset_token)
     }
 }
 
@@ -295,6 +384,15 @@ async fn browsers(app: &TestApp) -> Browsers {
         .assert_redirect("/login/two-factor");
     pending.get("/login/two-factor").await.assert_status(200);
     let anonymous = app.client();
+    anonymous.get("/password/forgot").await.assert_status(200);
+    anonymous
+        .submit("/password/forgot", &[("email", "grace@example.com")])
+        .await
+        .assert_status(200);
+    let reset_link = app
+        .wait_for_email("grace@example.com", "Choose a new password")
+        .await
+        .link("/password/reset/");
     anonymous.get("/signup").await.assert_status(200);
     Browsers {
         anonymous,
@@ -304,13 +402,17 @@ async fn browsers(app: &TestApp) -> Browsers {
         invitation: app.count("SELECT id FROM invitations WHERE email = 'hedy@example.com'"),
         invitation_token: token_of(&invitation_link),
         alert_token: token_of(&alert_link),
+        reset_token: token_of(&reset_link),
     }
 }
 
 fn sender<'a>(browsers: &'a Browsers, path: &str) -> &'a Client {
     match path {
         "/signup" | "/login" => &browsers.anonymous,
-        path if path.starts_with("/invitations/") || path.starts_with("/account/not-me/") => {
+        path if path.starts_with("/invitations/")
+            || path.starts_with("/account/not-me/")
+            || path.starts_with("/password/") =>
+        {
             &browsers.anonymous
         }
         "/login/two-factor" => &browsers.pending,

@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod account;
 mod at_rest;
 mod audit_log;
 mod bad_input;
@@ -23,6 +24,7 @@ mod instances;
 mod invitations;
 mod load;
 mod owner_codes;
+mod passkeys;
 mod people_table;
 mod reauth;
 mod recovery_codes;

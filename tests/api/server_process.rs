@@ -90,8 +90,16 @@ impl Deployment {
                     log.lock().expect("log").join("\n")
                 )
             });
+        let port = address.rsplit(':').next().unwrap_or_default().to_owned();
         let app = TestApp {
             address: format!("http://{address}"),
+            public_url: env
+                .iter()
+                .find(|(name, _)| *name == "TWOFOLD_PUBLIC_URL")
+                .map_or_else(
+                    || format!("http://localhost:{port}"),
+                    |(_, url)| (*url).to_owned(),
+                ),
             config: self.config.clone(),
             dir: self.dir.clone(),
             state: None,
@@ -132,6 +140,22 @@ impl Db {
         let rows: Vec<Row> =
             twofold::db_run!(conn => diesel::sql_query(&query).load(conn)).expect("query");
         rows[0].n
+    }
+
+    /// Runs one SQL query returning one text value.
+    pub fn text(&self, sql: &str) -> String {
+        use diesel::RunQueryDsl;
+        use diesel::sql_types::Text;
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = Text)]
+            t: String,
+        }
+        let query = format!("SELECT ({sql}) AS t");
+        let conn = &mut *self.0.borrow_mut();
+        let rows: Vec<Row> =
+            twofold::db_run!(conn => diesel::sql_query(&query).load(conn)).expect("query");
+        rows.into_iter().next().expect("a row").t
     }
 
     /// Runs one SQL statement.

@@ -1,6 +1,7 @@
 //! The organization's people as the admin pages see them: the people table's pages, who
 //! enforcing 2FA would sign out, and the changes admins make to a person.
 
+use diesel::dsl::not;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
@@ -25,6 +26,7 @@ pub struct PersonRow {
     pub role: Role,
     pub two_factor: bool,
     pub last_sign_in_at: Option<i64>,
+    pub deactivated_at: Option<i64>,
 }
 
 diesel::define_sql_function! {
@@ -50,13 +52,16 @@ pub fn contains_pattern(text: &str) -> String {
 pub struct People;
 
 impl People {
-    /// One page of an organization's active people in name order, and, when `search` (a
-    /// [`contains_pattern`]) is given, how many match it in all. Each 2FA filter has its own
-    /// partial index in name order, so a page reads about `limit` rows however many people
-    /// there are.
+    /// One page of an organization's active (or, with `deactivated`, deactivated) people in
+    /// name order, and, when `search` (a [`contains_pattern`]) is given or the deactivated
+    /// are listed, how many match in all (the organization's counters tell the rest). Each
+    /// 2FA filter of the active has its own partial index in name order, so a page reads about
+    /// `limit` rows however many people there are.
+    #[allow(clippy::too_many_arguments)]
     pub fn page(
         conn: &mut DbConn,
         organization_id: i64,
+        deactivated: bool,
         filter: TwoFactorFilter,
         search: Option<&str>,
         offset: i64,
@@ -66,12 +71,16 @@ impl People {
             let matching = || {
                 let mut query = users::table
                     .filter(users::organization_id.eq(organization_id))
-                    .filter(users::deactivated_at.is_null())
                     .into_boxed();
+                query = if deactivated {
+                    query.filter(users::deactivated_at.is_not_null())
+                } else {
+                    query.filter(users::deactivated_at.is_null())
+                };
                 query = match filter {
                     TwoFactorFilter::Any => query,
-                    TwoFactorFilter::Enabled => query.filter(users::totp_secret.is_not_null()),
-                    TwoFactorFilter::Disabled => query.filter(users::totp_secret.is_null()),
+                    TwoFactorFilter::Enabled => query.filter(users::two_factor),
+                    TwoFactorFilter::Disabled => query.filter(not(users::two_factor)),
                 };
                 if let Some(pattern) = search {
                     query = query.filter(
@@ -92,13 +101,15 @@ impl People {
                     users::name,
                     users::email,
                     users::role,
-                    users::totp_secret.is_not_null(),
+                    users::two_factor,
                     users::last_sign_in_at,
+                    users::deactivated_at,
                 ))
                 .load(conn)?;
-            let total = match search {
-                Some(_) => Some(matching().count().get_result(conn)?),
-                None => None,
+            let total = if search.is_some() || deactivated {
+                Some(matching().count().get_result(conn)?)
+            } else {
+                None
             };
             Ok((rows, total))
         })
@@ -114,7 +125,7 @@ impl People {
             users::table
                 .filter(users::organization_id.eq(organization_id))
                 .filter(users::deactivated_at.is_null())
-                .filter(users::totp_secret.is_null())
+                .filter(not(users::two_factor))
                 .order((users::name, users::id))
                 .limit(limit)
                 .select((users::name, users::email))
@@ -134,7 +145,7 @@ impl People {
                     users::organization_id
                         .eq(organization_id)
                         .and(users::deactivated_at.is_null())
-                        .and(users::totp_secret.is_null()),
+                        .and(not(users::two_factor)),
                 ),
             )
             .set(users::session_epoch.eq(users::session_epoch + 1))
@@ -177,6 +188,83 @@ impl People {
             ))
             .execute(conn)?;
             Ok(n == 1)
+        })
+    }
+
+    /// The organization's active admins by name (id, name, email, whether they have 2FA):
+    /// who could become its owner.
+    pub fn active_admins(
+        conn: &mut DbConn,
+        organization_id: i64,
+    ) -> QueryResult<Vec<(i64, String, String, bool)>> {
+        crate::db_run!(conn => {
+            users::table
+                .filter(users::organization_id.eq(organization_id))
+                .filter(users::role.eq(Role::Admin))
+                .filter(users::deactivated_at.is_null())
+                .order((users::name, users::id))
+                .select((
+                    users::id,
+                    users::name,
+                    users::email,
+                    users::two_factor,
+                ))
+                .load(conn)
+        })
+    }
+
+    /// Makes a deactivated person active again; their sessions stay ended (the epoch moved on
+    /// at deactivation). Returns whether it changed anything.
+    pub fn reactivate(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
+        crate::db_run!(conn => {
+            let n = diesel::update(
+                users::table.filter(users::id.eq(id).and(users::deactivated_at.is_not_null())),
+            )
+            .set(users::deactivated_at.eq(None::<i64>))
+            .execute(conn)?;
+            Ok(n == 1)
+        })
+    }
+
+    /// Hands the organization's ownership from `from` to `to`, each change conditional on
+    /// the state the rules allowed it in: `from` is still the owner, `to` still an active
+    /// admin of the organization with 2FA when `needs_two_factor`. Returns whether both held;
+    /// when only the first did, the caller's transaction must roll back.
+    pub fn hand_over(
+        conn: &mut DbConn,
+        organization_id: i64,
+        from: i64,
+        to: i64,
+        needs_two_factor: bool,
+    ) -> QueryResult<(bool, bool)> {
+        crate::db_run!(conn => {
+            let demoted = diesel::update(
+                users::table.filter(
+                    users::id
+                        .eq(from)
+                        .and(users::organization_id.eq(organization_id))
+                        .and(users::role.eq(Role::Owner)),
+                ),
+            )
+            .set(users::role.eq(Role::Admin))
+            .execute(conn)?;
+            if demoted != 1 {
+                return Ok((false, false));
+            }
+            let mut target = users::table
+                .filter(users::id.eq(to))
+                .filter(users::organization_id.eq(organization_id))
+                .filter(users::role.eq(Role::Admin))
+                .filter(users::deactivated_at.is_null())
+                .into_boxed();
+            if needs_two_factor {
+                target = target.filter(users::two_factor);
+            }
+            let promoted = diesel::update(users::table)
+                .filter(users::id.eq_any(target.select(users::id)))
+                .set(users::role.eq(Role::Owner))
+                .execute(conn)?;
+            Ok((true, promoted == 1))
         })
     }
 

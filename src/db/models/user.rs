@@ -30,6 +30,11 @@ pub struct User {
     pub people_fields: Option<String>,
     /// Set by "this wasn't me": the next password sign-in waits for a new password.
     pub must_reset_password: bool,
+    /// The WebAuthn user handle (a random UUID) of the person's passkeys, made with the first.
+    pub passkey_user_id: Option<String>,
+    pub passkey_count: i64,
+    /// 2FA is on: the app, a passkey, or both (a column the database derives).
+    pub two_factor: bool,
 }
 
 /// A new person.
@@ -59,6 +64,11 @@ impl NewUser<'_> {
 impl User {
     /// Whether two-factor authentication is on.
     pub fn has_two_factor(&self) -> bool {
+        self.two_factor
+    }
+
+    /// Whether the person has the authenticator app.
+    pub fn has_app(&self) -> bool {
         self.totp_secret.is_some()
     }
 
@@ -240,6 +250,35 @@ impl User {
         })
     }
 
+    /// The person's passkey user handle, made now if they have none yet (conditionally: of
+    /// two racing first passkeys, both get the one that was stored).
+    pub fn passkey_handle(conn: &mut DbConn, id: i64) -> QueryResult<String> {
+        crate::db_run!(conn => {
+            let fresh = uuid::Uuid::new_v4().to_string();
+            diesel::update(
+                users::table.filter(users::id.eq(id).and(users::passkey_user_id.is_null())),
+            )
+            .set(users::passkey_user_id.eq(Some(&fresh)))
+            .execute(conn)?;
+            users::table
+                .find(id)
+                .select(users::passkey_user_id)
+                .get_result::<Option<String>>(conn)
+                .map(|handle| handle.unwrap_or(fresh))
+        })
+    }
+
+    /// The person whose passkey user handle this is.
+    pub fn find_by_passkey_handle(conn: &mut DbConn, handle: &str) -> QueryResult<Option<Self>> {
+        crate::db_run!(conn => {
+            users::table
+                .filter(users::passkey_user_id.eq(handle))
+                .select(Self::as_select())
+                .get_result(conn)
+                .optional()
+        })
+    }
+
     /// Ends every session of this person on every device; returns the new epoch.
     pub fn end_all_sessions(conn: &mut DbConn, id: i64) -> QueryResult<i64> {
         crate::db_run!(conn => {
@@ -257,6 +296,35 @@ impl User {
                 .set(users::last_sign_in_at.eq(Some(now)))
                 .execute(conn)?;
             Ok(())
+        })
+    }
+
+    /// Sets a new password: its hash replaces the old, the "must reset" flag goes, and every
+    /// session of the person ends (the epoch moves on); returns the new epoch.
+    pub fn set_new_password(conn: &mut DbConn, id: i64, hash: &str) -> QueryResult<i64> {
+        crate::db_run!(conn => {
+            diesel::update(users::table.find(id))
+                .set((
+                    users::password_hash.eq(hash),
+                    users::must_reset_password.eq(false),
+                    users::session_epoch.eq(users::session_epoch + 1),
+                ))
+                .returning(users::session_epoch)
+                .get_result(conn)
+        })
+    }
+
+    /// "This wasn't me": every session ends and the next password sign-in waits for a new
+    /// password; returns the new epoch.
+    pub fn contain(conn: &mut DbConn, id: i64) -> QueryResult<i64> {
+        crate::db_run!(conn => {
+            diesel::update(users::table.find(id))
+                .set((
+                    users::must_reset_password.eq(true),
+                    users::session_epoch.eq(users::session_epoch + 1),
+                ))
+                .returning(users::session_epoch)
+                .get_result(conn)
         })
     }
 

@@ -3,7 +3,10 @@
 mod audit_log;
 mod organization_security;
 mod owner;
+mod passkeys;
+mod password;
 mod security;
+mod sessions;
 mod two_factor;
 mod users;
 
@@ -37,7 +40,63 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/settings/security/two-factor/confirm",
             web::post().to(two_factor::post_confirm),
         )
+        .route(
+            "/settings/security/sessions",
+            web::get().to(sessions::get_sessions),
+        )
+        .route(
+            "/settings/security/sessions/revoke-others",
+            web::post().to(sessions::post_revoke_others),
+        )
+        .route(
+            "/settings/security/sessions/{id}/revoke",
+            web::post().to(sessions::post_revoke),
+        )
+        .route(
+            "/settings/security/password",
+            web::get().to(password::get_password),
+        )
+        .route(
+            "/settings/security/password",
+            web::post().to(password::post_password),
+        )
+        .route(
+            "/settings/security/passkeys",
+            web::get().to(passkeys::get_passkeys),
+        )
+        .route(
+            "/settings/security/passkeys",
+            web::post().to(passkeys::post_passkey),
+        )
+        .route(
+            "/settings/security/passkeys/options",
+            web::post().to(passkeys::post_options),
+        )
+        .route(
+            "/settings/security/passkeys/{id}/rename",
+            web::post().to(passkeys::post_rename),
+        )
+        .route(
+            "/settings/security/passkeys/{id}/remove",
+            web::post().to(passkeys::post_remove),
+        )
+        .route(
+            "/settings/security/reauth",
+            web::post().to(passkeys::post_reauth),
+        )
+        .route(
+            "/settings/security/reauth/options",
+            web::post().to(passkeys::post_reauth_options),
+        )
+        .route(
+            "/settings/security/reauth/passkey",
+            web::post().to(passkeys::post_reauth_passkey),
+        )
         .route("/settings/owner", web::get().to(owner::get_owner))
+        .route(
+            "/settings/owner/transfer",
+            web::post().to(owner::post_transfer),
+        )
         .route("/settings/users", web::get().to(users::get_users))
         .route("/settings/users/fields", web::post().to(users::post_fields))
         .route(
@@ -51,6 +110,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/settings/users/{id}/deactivate",
             web::post().to(users::actions::post_deactivate),
+        )
+        .route(
+            "/settings/users/{id}/reactivate",
+            web::post().to(users::actions::post_reactivate),
+        )
+        .route(
+            "/settings/users/{id}/password-reset",
+            web::post().to(users::actions::post_password_reset),
         )
         .route(
             "/settings/users/{id}/recovery-codes",

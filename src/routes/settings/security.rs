@@ -26,6 +26,9 @@ struct SecurityPage {
     chrome: Chrome,
     section: &'static str,
     two_factor_on: bool,
+    /// The person has the authenticator app (2FA may be on with passkeys alone).
+    app: bool,
+    passkey_count: i64,
     enabled_since: String,
     codes_left: i64,
     setup_pending: bool,
@@ -109,6 +112,8 @@ pub(super) fn security_page(
         chrome: Chrome::signed_in(signed_in)?,
         section: "security",
         two_factor_on: user.has_two_factor(),
+        app: user.has_app(),
+        passkey_count: user.passkey_count,
         enabled_since: user.totp_enabled_at.map(format::time).unwrap_or_default(),
         codes_left,
         // Only the session that started a setup may continue it.

@@ -708,6 +708,56 @@ impl Browser {
         panic!("no download {name}; the folder holds {found:?}");
     }
 
+    /// Adds a virtual authenticator (the WebDriver extension of WebAuthn, §11) standing for the
+    /// device's own fingerprint reader: CTAP2, built in, keeping discoverable credentials and
+    /// verifying its user, who always consents, so a passkey ceremony completes without any
+    /// dialog. Returns its id. From then on Chromium sends this session's WebAuthn requests to
+    /// virtual authenticators only.
+    pub async fn add_virtual_authenticator(&self) -> String {
+        let id = self
+            .post(
+                "/webauthn/authenticator",
+                json!({
+                    "protocol": "ctap2",
+                    "transport": "internal",
+                    "hasResidentKey": true,
+                    "hasUserVerification": true,
+                    "isUserConsenting": true,
+                    "isUserVerified": true,
+                }),
+            )
+            .await;
+        match id.as_str() {
+            Some(id) => id.to_owned(),
+            None => panic!("no authenticator id: {id}"),
+        }
+    }
+
+    /// Removes a virtual authenticator, with every credential it holds. With none left, a
+    /// WebAuthn request waits (until its own timeout) for one to be added, as Chromium waits
+    /// for a security key to be plugged in.
+    pub async fn remove_virtual_authenticator(&self, id: &str) {
+        self.command(
+            "DELETE",
+            &format!("{}/webauthn/authenticator/{id}", self.session),
+            Value::Null,
+        )
+        .await;
+    }
+
+    /// The credentials a virtual authenticator holds, as WebDriver reports them: each with
+    /// `credentialId` (base64url), `isResidentCredential`, `rpId`, `signCount` and
+    /// `userHandle` (base64url).
+    pub async fn virtual_credentials(&self, id: &str) -> Vec<Value> {
+        let credentials = self
+            .get(&format!("/webauthn/authenticator/{id}/credentials"))
+            .await;
+        match credentials.as_array() {
+            Some(list) => list.clone(),
+            None => panic!("no list of credentials: {credentials}"),
+        }
+    }
+
     /// The messages the page logged at error level (script errors, CSP violations, failed
     /// loads) since the last call.
     pub async fn console_errors(&self) -> Vec<String> {

@@ -1,11 +1,13 @@
-//! The whole way from sign-up through 2FA setup to signing in with a code, with the keyboard
-//! alone: Tab to move, typing, Enter to follow a link or submit. No clicks. Every stop of
-//! the focus must be visible.
+//! The whole way from sign-up through 2FA setup to signing in with a code, then changing the
+//! password, with the keyboard alone: Tab to move, typing, Enter to follow a link or submit.
+//! No clicks. Every stop of the focus must be visible.
 
 use super::driver::{Browser, keys};
 use super::phone::Phone;
 use super::{shown_recovery_codes, two_factor_badge, visit};
 use crate::helpers::{PASSWORD, TestApp};
+
+const NEW_PASSWORD: &str = "an entirely new passphrase";
 
 /// More Tab presses than any page has stops.
 const MAX_TABS: usize = 40;
@@ -40,8 +42,9 @@ async fn tab_and_type(browser: &Browser, css: &str, text: &str) {
 }
 
 #[actix_rt::test]
-async fn two_factor_setup_and_sign_in_can_be_done_with_the_keyboard_alone() {
-    let app = TestApp::spawn().await;
+async fn two_factor_setup_sign_in_and_a_new_password_can_be_done_with_the_keyboard_alone() {
+    // Re-authentication is always due, so the password form asks for a code too.
+    let app = TestApp::spawn_with(|c| c.reauth_secs = 0).await;
     let browser = Browser::launch().await;
 
     visit(&browser, &app, "/signup").await;
@@ -97,4 +100,31 @@ async fn two_factor_setup_and_sign_in_can_be_done_with_the_keyboard_alone() {
     browser.press(&[keys::ENTER]).await;
     browser.wait_for_path("/").await;
     assert_eq!(two_factor_badge(&browser).await, "Enabled");
+
+    // From the home page to Settings › Password, and a new password with the current one and
+    // a code.
+    tab_to(&browser, "main a[href='/settings/security/password']").await;
+    browser.press(&[keys::ENTER]).await;
+    browser.wait_for_path("/settings/security/password").await;
+    tab_and_type(&browser, "#current_password", PASSWORD).await;
+    tab_and_type(&browser, "#new_password", NEW_PASSWORD).await;
+    tab_and_type(&browser, "#password-code", &phone.code().await).await;
+    browser.press(&[keys::ENTER]).await;
+    browser
+        .wait_for_text(
+            ".flash-success",
+            "Your password is changed. Every other session of yours was signed out.",
+        )
+        .await;
+    browser.wait_for_path("/settings/security/password").await;
+
+    let someone = app.client();
+    someone
+        .sign_in("ada@example.com", PASSWORD)
+        .await
+        .assert_status(401);
+    someone
+        .sign_in("ada@example.com", NEW_PASSWORD)
+        .await
+        .assert_redirect("/login/two-factor");
 }

@@ -6,12 +6,19 @@
 //!   whose codes come from `oathtool`; signing in with a code and with a recovery code; a new
 //!   phone; turning 2FA off.
 //! - `recovery_codes`: Copy (the clipboard's text) and Download (the `.txt` file's contents).
-//! - `keyboard`: 2FA setup and sign-in with the keyboard alone.
+//! - `keyboard`: 2FA setup, sign-in and changing the password with the keyboard alone.
 //! - `tour`: every page at 1280 and 375 px wide, checked by axe-core and photographed for the
 //!   gallery in `docs/screenshots/`.
 //!
 //! - `organization`: the owner's side: requiring 2FA while a member is signed in, inviting
 //!   someone who joins through the emailed link, emailing a member new recovery codes.
+//! - `account`: changing the password while signed in elsewhere, a forgotten password
+//!   replaced through the emailed link, signing out other sessions from Settings › Sessions.
+//! - `passkeys`: with a virtual authenticator, at `http://localhost:PORT` (WebAuthn refuses
+//!   IP addresses): a first passkey that turns 2FA on, signing in with password and passkey
+//!   and with the passkey alone, a second passkey, renaming, an organization's requirement met
+//!   by a passkey only, removing the last one, an authenticator gone, the re-authentication
+//!   gate.
 //!
 //! Emails are read from the app's outbox (`.eml` files), where the person would find them.
 //!
@@ -23,9 +30,11 @@ mod axe;
 mod driver;
 mod phone;
 
+mod account;
 mod flows;
 mod keyboard;
 mod organization;
+mod passkeys;
 mod recovery_codes;
 mod tour;
 

@@ -6,7 +6,9 @@
 //! A new page joins by a `tour.check(…)` where the tour reaches it, or, for the gallery, an
 //! entry in [`GALLERY`] and a `tour.photograph(…)`; then `.ci/screenshots` and a row in the
 //! README's gallery. The people table, Organization Security and the audit log are in the gallery;
-//! the invitation and "this wasn't me" links are checked.
+//! the invitation and "this wasn't me" links are checked. So are Settings › Password and
+//! Sessions, the hand-over form of Settings › Owner, the deactivated people, and the pages of
+//! a forgotten password.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -22,7 +24,16 @@ use crate::helpers::{PASSWORD, TestApp};
 pub const GALLERY: &[(&str, &str)] = &[
     ("sign-up", "Create an organization"),
     ("sign-in", "Sign in"),
+    ("forgot-password", "Forgot your password?"),
+    (
+        "reset-password",
+        "Choose a new password, from the emailed link",
+    ),
     ("two-factor", "Sign in: the two-factor step"),
+    (
+        "two-factor-passkey",
+        "Sign in: the two-factor step of someone with passkeys",
+    ),
     ("home", "Home"),
     (
         "home-after-recovery-code",
@@ -36,7 +47,19 @@ pub const GALLERY: &[(&str, &str)] = &[
         "Recovery codes, shown once, with Copy and Download",
     ),
     ("security", "Settings › Security, 2FA on"),
-    ("owner", "Settings › Owner"),
+    (
+        "passkeys",
+        "Settings › Passkeys: two passkeys, and the form to add one",
+    ),
+    ("password", "Settings › Password"),
+    (
+        "sessions",
+        "Settings › Sessions: where you are signed in, this session marked",
+    ),
+    (
+        "owner",
+        "Settings › Owner, with the form to hand the ownership over to an admin",
+    ),
     (
         "people",
         "Settings › Users: the people table with its 2FA column, and the invitation form",
@@ -44,6 +67,10 @@ pub const GALLERY: &[(&str, &str)] = &[
     (
         "owner-sends-codes",
         "Settings › Users: the owner has emailed someone new recovery codes",
+    ),
+    (
+        "people-deactivated",
+        "Settings › Users: the deactivated people, one with its Reactivate button",
     ),
     (
         "organization-security",
@@ -259,9 +286,37 @@ async fn every_page_passes_the_accessibility_check_at_both_widths_and_is_photogr
     browser.wait_for("#regenerate-error").await;
     tour.check("security refused").await;
 
-    browser.click_on("Owner").await;
-    browser.wait_for_path("/settings/owner").await;
-    tour.photograph("owner").await;
+    browser.click_on("Password").await;
+    browser.wait_for_path("/settings/security/password").await;
+    tour.photograph("password").await;
+    browser
+        .fill_in("Current password", "not the password")
+        .await;
+    browser.fill_in("New password", "short").await;
+    browser.click_on("Change password").await;
+    browser.wait_for(".field-error").await;
+    tour.check("password refused").await;
+
+    browser.click_on("Sessions").await;
+    browser.wait_for_path("/settings/security/sessions").await;
+    tour.photograph("sessions").await;
+
+    // Two passkeys, as rows (the browser suite's passkey tests make real ones): the list, and
+    // later the two-factor step's passkey button.
+    let ada = app.user_id("ada@example.com");
+    app.execute(&format!(
+        "INSERT INTO passkeys (user_id, credential_id, name, credential, sign_count, created_at, \
+         last_used_at) VALUES \
+         ({ada}, 'tour-1', 'MacBook Touch ID', '{{}}', 3, 1764560000, 1764570000), \
+         ({ada}, 'tour-2', 'YubiKey 5C', '{{}}', 0, 1764565000, NULL)"
+    ));
+    app.execute(&format!(
+        "UPDATE users SET passkey_count = 2 WHERE id = {ada}"
+    ));
+    browser.click_on("Passkeys").await;
+    browser.wait_for_path("/settings/security/passkeys").await;
+    browser.wait_for("#passkeys").await;
+    tour.photograph("passkeys").await;
 
     // The admin pages: the owner invites someone, then opens the people table, the
     // organization's security and the audit log; the invitee's and "this wasn't me" links.
@@ -304,6 +359,31 @@ async fn every_page_passes_the_accessibility_check_at_both_widths_and_is_photogr
     browser.answer_dialog(true).await;
     browser.wait_for(".flash-success").await;
     tour.photograph("owner-sends-codes").await;
+    // Two of them leave; one is an admin who could become the owner.
+    app.execute(
+        "UPDATE users SET deactivated_at = 1764570000 \
+         WHERE email IN ('person0003@example.com', 'person0005@example.com')",
+    );
+    app.execute("UPDATE users SET role = 'admin' WHERE email = 'person0002@example.com'");
+    visit(&browser, &app, "/settings/users?status=deactivated").await;
+    browser
+        .wait_for_text("#showing", "Showing 1–2 of 2 deactivated people.")
+        .await;
+    let person = app.user_id("person0003@example.com");
+    let manage = browser
+        .find(&format!("tr[data-person='{person}'] summary"))
+        .await;
+    browser.click(&manage).await;
+    browser
+        .find(&format!(
+            "tr[data-person='{person}'] form[action$='/reactivate'] button"
+        ))
+        .await;
+    tour.photograph("people-deactivated").await;
+    browser.click_on("Owner").await;
+    browser.wait_for_path("/settings/owner").await;
+    browser.wait_for("#new_owner").await;
+    tour.photograph("owner").await;
     browser.click_on("Organization Security").await;
     browser
         .wait_for_path("/settings/organization-security")
@@ -333,7 +413,24 @@ async fn every_page_passes_the_accessibility_check_at_both_widths_and_is_photogr
     browser.wait_for_path("/login?signed_out=1").await;
     tour.check("signed out").await;
 
+    browser.click_on("Forgot your password?").await;
+    browser.wait_for_path("/password/forgot").await;
+    tour.photograph("forgot-password").await;
+    browser.fill_in("Email", "ada@example.com").await;
+    browser.click_on("Email me a link").await;
+    browser.wait_for("#reset-sent").await;
+    tour.check("reset link sent").await;
+    let reset = app
+        .wait_for_email("ada@example.com", "Choose a new password")
+        .await
+        .link("/password/reset/");
+    visit(&browser, &app, &reset).await;
+    browser.wait_for("#new_password").await;
+    tour.photograph("reset-password").await;
+
     enter_password(&browser, &app, "ada@example.com").await;
+    browser.wait_for("#use-passkey").await;
+    tour.photograph("two-factor-passkey").await;
     enter_code(&browser, &first_code).await;
     browser.wait_for_path("/").await;
     tour.photograph("home-after-recovery-code").await;

@@ -1,5 +1,5 @@
 //! The actions on a person in the people table: `POST /settings/users/{id}/role`,
-//! `…/deactivate`, and the owner's `…/recovery-codes`. Each asks the same `policy` rule the
+//! `…/deactivate`, `…/reactivate`, `…/password-reset`, and the owner's `…/recovery-codes`. Each asks the same `policy` rule the
 //! table asked before showing its button, through its operation.
 
 use actix_web::{HttpResponse, web};
@@ -12,7 +12,7 @@ use crate::auth::session::FlashKind;
 use crate::domain::Role;
 use crate::error::AppError;
 use crate::http::see_other;
-use crate::ops::people::{self, Deactivation, RoleChange};
+use crate::ops::people::{self, Deactivation, Reactivation, RoleChange};
 use crate::routes::EmptyForm;
 use crate::state::AppState;
 
@@ -61,6 +61,59 @@ pub async fn post_deactivate(
         Deactivation::AlreadyDeactivated { name } => format!("{name} was already deactivated."),
     };
     admin.session.flash(FlashKind::Success, message)?;
+    Ok(see_other("/settings/users"))
+}
+
+pub async fn post_reactivate(
+    origin: Origin,
+    admin: Admin,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    CsrfForm(_): CsrfForm<EmptyForm>,
+) -> Result<HttpResponse, AppError> {
+    let (kind, message) =
+        match people::reactivate(&state, &admin.user, path.into_inner(), origin).await? {
+            Reactivation::Done { name } => (
+                FlashKind::Success,
+                format!(
+                    "{name} is active again and was emailed: they sign in with their password \
+                     and their two-factor authentication, as before."
+                ),
+            ),
+            Reactivation::AlreadyActive { name } => {
+                (FlashKind::Info, format!("{name} is already active."))
+            }
+        };
+    admin.session.flash(kind, message)?;
+    Ok(see_other("/settings/users?status=deactivated"))
+}
+
+pub async fn post_password_reset(
+    origin: Origin,
+    admin: Admin,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    CsrfForm(_): CsrfForm<EmptyForm>,
+) -> Result<HttpResponse, AppError> {
+    let sent = people::send_password_reset(&state, &admin.user, path.into_inner(), origin).await?;
+    match sent.email_error {
+        None => admin.session.flash(
+            FlashKind::Success,
+            format!(
+                "{} ({}) was emailed a link to choose a new password. Their password works \
+                 until they use it.",
+                sent.name, sent.email
+            ),
+        )?,
+        Some(_) => admin.session.flash(
+            FlashKind::Warning,
+            format!(
+                "The email with a link to choose a new password could not be sent to {}. Try \
+                 again once email works.",
+                sent.name
+            ),
+        )?,
+    }
     Ok(see_other("/settings/users"))
 }
 

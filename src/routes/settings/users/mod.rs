@@ -39,9 +39,13 @@ pub struct Row {
     two_factor: bool,
     last_sign_in: String,
     codes_left: i64,
+    /// When they were deactivated (the deactivated listing), empty for the active.
+    deactivated_on: String,
     can_change_role: bool,
     can_deactivate: bool,
     can_issue_codes: bool,
+    can_send_reset: bool,
+    can_reactivate: bool,
 }
 
 impl Row {
@@ -65,6 +69,14 @@ impl Row {
 
     fn is_admin(&self) -> bool {
         self.role == Role::Admin
+    }
+
+    fn has_actions(&self) -> bool {
+        self.can_change_role
+            || self.can_issue_codes
+            || self.can_send_reset
+            || self.can_deactivate
+            || self.can_reactivate
     }
 }
 
@@ -100,6 +112,7 @@ struct UsersPage {
     rows: Vec<Row>,
     search: String,
     filter: &'static str,
+    deactivated: bool,
     page: i64,
     pages: i64,
     matching: i64,
@@ -127,6 +140,7 @@ pub async fn users_page(
         state,
         PeopleQuery {
             organization_id: viewer.organization.id,
+            deactivated: listing.deactivated,
             filter: listing.filter,
             search: (!listing.search.is_empty()).then(|| contains_pattern(&listing.search)),
             offset,
@@ -149,10 +163,17 @@ pub async fn users_page(
         .map(|p: &PersonRow| {
             // The same rules the actions' operations apply.
             let subject = Subject::from(p);
+            let active = subject.active;
             Row {
-                can_change_role: policy::may_change_role(actor, subject).is_ok(),
-                can_deactivate: policy::may_deactivate(actor, subject).is_ok(),
-                can_issue_codes: policy::may_issue_recovery_codes(actor, subject).is_ok(),
+                can_change_role: active && policy::may_change_role(actor, subject).is_ok(),
+                can_deactivate: active && policy::may_deactivate(actor, subject).is_ok(),
+                can_issue_codes: active && policy::may_issue_recovery_codes(actor, subject).is_ok(),
+                can_send_reset: active && policy::may_send_password_reset(actor, subject).is_ok(),
+                can_reactivate: !active && policy::may_reactivate(actor, subject).is_ok(),
+                deactivated_on: p
+                    .deactivated_at
+                    .map(format::time_in_utc_column)
+                    .unwrap_or_default(),
                 codes_left: found.codes_left.get(&p.id).copied().unwrap_or(0),
                 last_sign_in: p
                     .last_sign_in_at
@@ -185,6 +206,7 @@ pub async fn users_page(
         rows,
         search: listing.search.clone(),
         filter: listing.filter_key(),
+        deactivated: listing.deactivated,
         page: listing.page,
         pages,
         matching,

@@ -95,6 +95,7 @@ impl Field {
 pub struct UsersQuery {
     pub q: Option<String>,
     pub two_factor: Option<String>,
+    pub status: Option<String>,
     pub page: Option<String>,
 }
 
@@ -102,6 +103,8 @@ pub struct UsersQuery {
 pub struct Listing {
     pub search: String,
     pub filter: TwoFactorFilter,
+    /// The deactivated people (`status=deactivated`) instead of the active.
+    pub deactivated: bool,
     pub page: i64,
 }
 
@@ -110,6 +113,7 @@ impl Default for Listing {
         Self {
             search: String::new(),
             filter: TwoFactorFilter::Any,
+            deactivated: false,
             page: 1,
         }
     }
@@ -135,6 +139,15 @@ impl TryFrom<UsersQuery> for Listing {
                 ));
             }
         };
+        let deactivated = match query.status.as_deref().unwrap_or_default() {
+            "" | "active" => false,
+            "deactivated" => true,
+            _ => {
+                return Err(AppError::BadRequest(
+                    "The status is either \"active\" or \"deactivated\".".into(),
+                ));
+            }
+        };
         let page = match query.page.as_deref().map(str::trim).unwrap_or_default() {
             "" => 1,
             text => text
@@ -146,6 +159,7 @@ impl TryFrom<UsersQuery> for Listing {
         Ok(Self {
             search,
             filter,
+            deactivated,
             page,
         })
     }
@@ -173,6 +187,10 @@ impl Listing {
         }
         if self.filter != TwoFactorFilter::Any {
             url.push_str(&format!("{sep}two_factor={}", self.filter_key()));
+            sep = '&';
+        }
+        if self.deactivated {
+            url.push_str(&format!("{sep}status=deactivated"));
             sep = '&';
         }
         if page != 1 {
@@ -259,9 +277,27 @@ mod tests {
             Listing::try_from(UsersQuery {
                 q: q.map(Into::into),
                 two_factor: f.map(Into::into),
+                status: None,
                 page: p.map(Into::into),
             })
         };
+        let deactivated = Listing::try_from(UsersQuery {
+            status: Some("deactivated".into()),
+            ..UsersQuery::default()
+        })
+        .expect("valid");
+        assert!(deactivated.deactivated);
+        assert_eq!(
+            deactivated.url(2),
+            "/settings/users?status=deactivated&page=2"
+        );
+        assert!(
+            Listing::try_from(UsersQuery {
+                status: Some("gone".into()),
+                ..UsersQuery::default()
+            })
+            .is_err()
+        );
         let listing = parse(Some(" Ada "), Some("disabled"), Some("3")).expect("valid");
         assert_eq!(listing.search, "Ada");
         assert_eq!(listing.filter, TwoFactorFilter::Disabled);
