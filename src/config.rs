@@ -26,6 +26,9 @@ pub struct Config {
     pub issuer: String,
     /// `TWOFOLD_BCRYPT_COST`: bcrypt's work factor for new password hashes.
     pub bcrypt_cost: u32,
+    /// `TWOFOLD_BCRYPT_QUEUE`: how many operations that hash may be in line at once (beyond,
+    /// 503); unset, about two seconds of the bcrypt threads' work.
+    pub bcrypt_queue: Option<usize>,
     /// `TWOFOLD_SIGNUP`: whether anyone may create an organization at `/signup`.
     pub signup_open: bool,
     /// Limits on failed sign-in attempts.
@@ -94,6 +97,9 @@ pub struct Limits {
     pub memory_secs: i64,
     /// Requests for a password-reset link from one client address, per `reset_window_secs`.
     pub reset_requests_per_address: i32,
+    /// Organizations created from one client address (sign-ups), per `signup_window_secs`.
+    pub signups_per_address: i32,
+    pub signup_window_secs: i64,
     /// Requests for a password-reset link for one email, per `reset_window_secs`.
     pub reset_requests_per_email: i32,
     /// The window of the two limits above.
@@ -114,6 +120,8 @@ impl Default for Limits {
             client_window_secs: 900,
             memory_secs: 24 * 3600,
             reset_requests_per_address: 10,
+            signups_per_address: 10,
+            signup_window_secs: 3600,
             reset_requests_per_email: 3,
             reset_window_secs: 3600,
         }
@@ -222,6 +230,15 @@ impl Config {
                     reason: "must be a whole number from 4 to 31".into(),
                 })?,
         };
+        let bcrypt_queue = match get("TWOFOLD_BCRYPT_QUEUE") {
+            None => None,
+            Some(v) => Some(v.parse::<usize>().ok().filter(|n| *n >= 1).ok_or(
+                ConfigError::Invalid {
+                    name: "TWOFOLD_BCRYPT_QUEUE",
+                    reason: "must be a whole number of at least 1".into(),
+                },
+            )?),
+        };
         let signup_open = match get("TWOFOLD_SIGNUP").as_deref() {
             None | Some("open") => true,
             Some("closed") => false,
@@ -265,6 +282,7 @@ impl Config {
             mail_from: get("TWOFOLD_MAIL_FROM"),
             issuer: get("TWOFOLD_ISSUER").unwrap_or_else(|| "Twofold".into()),
             bcrypt_cost,
+            bcrypt_queue,
             signup_open,
             limits: Limits::default(),
             trusted_proxies,

@@ -34,6 +34,10 @@ pub enum AppError {
     /// Too many failed attempts; try again after the given number of seconds.
     #[error("too many attempts, retry after {0}s")]
     TooManyAttempts(i64),
+    /// The bcrypt line is full: try again after the given number of seconds. Nothing was
+    /// done.
+    #[error("busy, retry after {0}s")]
+    Busy(i64),
     /// The request body is larger than any form of ours.
     #[error("request body too large")]
     PayloadTooLarge,
@@ -88,6 +92,7 @@ impl ResponseError for AppError {
             Self::Csrf | Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::SignInRequired => StatusCode::SEE_OTHER,
@@ -122,6 +127,14 @@ impl ResponseError for AppError {
                 );
                 ("Too many attempts", retry_message.as_str())
             }
+            Self::Busy(secs) => {
+                retry_message = format!(
+                    "Twofold is checking too many passwords at once right now. Nothing was \
+                     changed: try again in {}.",
+                    crate::format::wait(*secs)
+                );
+                ("Too busy right now", retry_message.as_str())
+            }
             Self::PayloadTooLarge => ("Too much data", "The form sent more data than allowed."),
             Self::UnsupportedMediaType => (
                 "This request could not be read",
@@ -142,7 +155,7 @@ impl ResponseError for AppError {
         let body = page.render().unwrap_or_else(|_| title.to_owned());
         let mut res = HttpResponse::build(status);
         res.content_type("text/html; charset=utf-8");
-        if let Self::TooManyAttempts(secs) = self
+        if let Self::TooManyAttempts(secs) | Self::Busy(secs) = self
             && let Ok(v) = HeaderValue::from_str(&(*secs).max(1).to_string())
         {
             res.insert_header((header::RETRY_AFTER, v));

@@ -40,7 +40,7 @@ impl AppState {
             webauthn,
             pool,
             keys: Keys::derive(&config.secret_key),
-            hasher: Hasher::new(config.bcrypt_cost),
+            hasher: Hasher::new(config.bcrypt_cost, config.bcrypt_queue),
             mailer: Mailer::from_config(&config)?,
             activity: Default::default(),
             config,

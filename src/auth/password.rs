@@ -4,8 +4,10 @@
 //! hash of the same cost, so it takes as long as a wrong password.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
 
 use tokio::sync::oneshot;
 
@@ -22,22 +24,62 @@ use crate::error::AppError;
 /// work of every other request never waits for a thread. The bcrypt threads also run at a
 /// lower priority than the request threads ([`BCRYPT_NICE`]), so that a page needing a core for
 /// a few microseconds gets it at once rather than after a hash's time slice.
+///
+/// The line is bounded ([`Hasher::admit`]): an operation that will hash takes a place first,
+/// before it changes anything, and beyond about [`QUEUE_SECS`] of work for the threads it is
+/// refused at once with 503 and `Retry-After`, instead of waiting in a line that a flood of
+/// sign-ins would make minutes long for everyone.
 #[derive(Clone)]
 pub struct Hasher {
     cost: u32,
-    /// Computed on first need rather than at start-up, which it would slow by one bcrypt.
+    threads: usize,
+    /// Computed by the first bcrypt thread at start, off the request path (and timed: the
+    /// time of one hash sizes the line).
     dummy_hash: Arc<OnceLock<String>>,
     jobs: mpsc::Sender<Job>,
+    /// Operations holding a place in the line (queued or hashing).
+    in_flight: Arc<AtomicUsize>,
+    /// How many may: set by `TWOFOLD_BCRYPT_QUEUE`, else from the time of one hash.
+    capacity: Arc<AtomicUsize>,
+    /// The time of one hash at this cost, in microseconds, once measured.
+    hash_micros: Arc<AtomicU64>,
+}
+
+/// About how many seconds of bcrypt work the line may hold for the threads.
+pub const QUEUE_SECS: f64 = 2.0;
+
+/// A place in the bcrypt line, taken by an operation before its first change and held until
+/// its last hash ends (each job holds a copy, so a request that goes away does not free a
+/// place its queued job still takes).
+#[derive(Clone)]
+pub struct Admission {
+    /// Held, never read: the place is given back when the last copy goes.
+    _place: Arc<Place>,
+}
+
+struct Place(Arc<AtomicUsize>);
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// One hash or verify, with the way back to the request waiting for it.
 type Job = Box<dyn FnOnce() + Send>;
 
 impl Hasher {
-    /// A hasher for new passwords of this cost, with one bcrypt thread per core.
-    pub fn new(cost: u32) -> Self {
+    /// A hasher for new passwords of this cost, with one bcrypt thread per core; `queue`
+    /// fixes how many operations may hold a place in its line (else about [`QUEUE_SECS`] of
+    /// work, from the time of one hash measured at start).
+    pub fn new(cost: u32, queue: Option<usize>) -> Self {
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Self::with_threads(cost, threads)
+        let hasher = Self::with_threads(cost, threads);
+        match queue {
+            Some(places) => hasher.capacity.store(places.max(1), Ordering::Release),
+            None => hasher.measure(),
+        }
+        hasher
     }
 
     /// A hasher with `threads` bcrypt threads. They end when the last clone is dropped.
@@ -68,23 +110,75 @@ impl Hasher {
                 tracing::error!(error = %e, "could not start a bcrypt thread");
             }
         }
+        let threads = threads.max(1);
+        // Until one hash is timed: a quarter of a second each, as at cost 12 on a current core.
+        let assumed = threads * (QUEUE_SECS / 0.25) as usize;
         Self {
             cost,
+            threads,
             dummy_hash: Arc::new(OnceLock::new()),
             jobs,
+            in_flight: Arc::new(AtomicUsize::new(0)),
+            capacity: Arc::new(AtomicUsize::new(assumed)),
+            hash_micros: Arc::new(AtomicU64::new(250_000)),
         }
     }
 
-    /// Runs `f` on a bcrypt thread and waits for its answer without blocking the caller.
-    async fn run<T, F>(&self, f: F) -> Result<T, AppError>
+    /// Times the dummy hash on a bcrypt thread, and sizes the line from it.
+    fn measure(&self) {
+        let (cost, dummy) = (self.cost, self.dummy_hash.clone());
+        let (capacity, micros, threads) = (
+            self.capacity.clone(),
+            self.hash_micros.clone(),
+            self.threads,
+        );
+        let job: Job = Box::new(move || {
+            let started = Instant::now();
+            dummy.get_or_init(|| dummy_hash(cost));
+            let secs = started.elapsed().as_secs_f64().max(1e-4);
+            micros.store((secs * 1e6) as u64, Ordering::Release);
+            let places = ((threads as f64) * QUEUE_SECS / secs).floor() as usize;
+            capacity.store(places.max(threads), Ordering::Release);
+        });
+        let _ = self.jobs.send(job);
+    }
+
+    /// Takes a place in the line for an operation that will hash, before it changes anything;
+    /// 503 with a `Retry-After` when the line is full.
+    pub fn admit(&self) -> Result<Admission, AppError> {
+        let capacity = self.capacity.load(Ordering::Acquire);
+        if self.in_flight.fetch_add(1, Ordering::AcqRel) >= capacity {
+            self.in_flight.fetch_sub(1, Ordering::AcqRel);
+            // The line empties in about its length of work.
+            let micros = self.hash_micros.load(Ordering::Acquire) as f64;
+            let secs = (capacity as f64 * micros / 1e6 / self.threads as f64).ceil() as i64;
+            return Err(AppError::Busy(secs.max(1)));
+        }
+        Ok(Admission {
+            _place: Arc::new(Place(self.in_flight.clone())),
+        })
+    }
+
+    /// How many operations hold a place in the line now.
+    pub fn in_line(&self) -> usize {
+        self.in_flight.load(Ordering::Acquire)
+    }
+
+    /// Runs `f` on a bcrypt thread, in the place `admission` holds, and waits for its answer
+    /// without blocking the caller.
+    async fn run<T, F>(&self, admission: &Admission, f: F) -> Result<T, AppError>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
         let (answer, answered) = oneshot::channel();
+        let place = admission.clone();
         let job: Job = Box::new(move || {
+            let out = f();
+            // The place is free once the work is done, before the answer is read.
+            drop(place);
             // The request may have gone away meanwhile; then nobody needs the answer.
-            let _ = answer.send(f());
+            let _ = answer.send(out);
         });
         self.jobs.send(job).map_err(|_| {
             AppError::Unexpected(anyhow::anyhow!("the bcrypt threads have stopped"))
@@ -95,23 +189,32 @@ impl Hasher {
     }
 
     /// Hashes a new password, off the request threads.
-    pub async fn hash(&self, password: Password) -> Result<String, AppError> {
+    pub async fn hash(
+        &self,
+        admission: &Admission,
+        password: Password,
+    ) -> Result<String, AppError> {
         let cost = self.cost;
-        self.run(move || bcrypt::non_truncating_hash(password.expose(), cost))
-            .await?
-            .map_err(|e| AppError::Unexpected(anyhow::Error::new(e).context("bcrypt hash")))
+        self.run(admission, move || {
+            bcrypt::non_truncating_hash(password.expose(), cost)
+        })
+        .await?
+        .map_err(|e| AppError::Unexpected(anyhow::Error::new(e).context("bcrypt hash")))
     }
 
     /// Checks `candidate` against `hash` (or, when there is no account, against the dummy
     /// hash, to spend the same time), off the request threads.
-    pub async fn verify(&self, candidate: String, hash: Option<String>) -> Result<bool, AppError> {
+    pub async fn verify(
+        &self,
+        admission: &Admission,
+        candidate: String,
+        hash: Option<String>,
+    ) -> Result<bool, AppError> {
         let (cost, dummy) = (self.cost, self.dummy_hash.clone());
-        self.run(move || match hash {
+        self.run(admission, move || match hash {
             Some(hash) => verify_blocking(&candidate, &hash),
             None => {
-                let dummy = dummy.get_or_init(|| {
-                    bcrypt::non_truncating_hash("twofold-dummy-password", cost).unwrap_or_default()
-                });
+                let dummy = dummy.get_or_init(|| dummy_hash(cost));
                 // Same work as a real check; the answer is "no" whatever it says.
                 let _ = verify_blocking(&candidate, dummy);
                 false
@@ -131,12 +234,23 @@ impl Hasher {
     }
 
     /// Hashes a password that was just verified (the same text, at the configured cost).
-    pub async fn rehash(&self, password: String) -> Result<String, AppError> {
+    pub async fn rehash(
+        &self,
+        admission: &Admission,
+        password: String,
+    ) -> Result<String, AppError> {
         let cost = self.cost;
-        self.run(move || bcrypt::non_truncating_hash(password, cost))
-            .await?
-            .map_err(|e| AppError::Unexpected(anyhow::Error::new(e).context("bcrypt hash")))
+        self.run(admission, move || {
+            bcrypt::non_truncating_hash(password, cost)
+        })
+        .await?
+        .map_err(|e| AppError::Unexpected(anyhow::Error::new(e).context("bcrypt hash")))
     }
+}
+
+/// The hash unknown emails are checked against, at the deployment's cost.
+fn dummy_hash(cost: u32) -> String {
+    bcrypt::non_truncating_hash("twofold-dummy-password", cost).unwrap_or_default()
 }
 
 /// The cost a bcrypt hash (`$2b$12$…`) was made at.
@@ -203,8 +317,9 @@ mod tests {
         use std::time::Duration;
 
         let hasher = Hasher::with_threads(4, 2);
+        let place = hasher.admit().expect("a place");
         let thread = hasher
-            .run(|| std::thread::current().name().map(str::to_owned))
+            .run(&place, || std::thread::current().name().map(str::to_owned))
             .await
             .expect("answer");
         assert!(thread.is_some_and(|name| name.starts_with("bcrypt-")));
@@ -214,7 +329,7 @@ mod tests {
                 || rustix::process::getpriority_process(Some(rustix::thread::gettid()));
             let ours = nice_of_this_thread().expect("getpriority");
             let theirs = hasher
-                .run(nice_of_this_thread)
+                .run(&place, nice_of_this_thread)
                 .await
                 .expect("answer")
                 .expect("getpriority");
@@ -227,8 +342,9 @@ mod tests {
             .map(|_| {
                 let (hasher, running, most) = (hasher.clone(), running.clone(), most.clone());
                 actix_rt::spawn(async move {
+                    let place = hasher.admit().expect("a place");
                     hasher
-                        .run(move || {
+                        .run(&place, move || {
                             let now = running.fetch_add(1, Ordering::SeqCst) + 1;
                             most.fetch_max(now, Ordering::SeqCst);
                             std::thread::sleep(Duration::from_millis(20));
@@ -248,19 +364,41 @@ mod tests {
     #[actix_rt::test]
     async fn a_hash_made_by_the_hasher_verifies_and_an_unknown_account_never_does() {
         let hasher = Hasher::with_threads(4, 1);
+        let place = hasher.admit().expect("a place");
         let password = Password::parse("correct horse battery".into()).expect("valid");
-        let hash = hasher.hash(password).await.expect("hash");
+        let hash = hasher.hash(&place, password).await.expect("hash");
         assert!(
             hasher
-                .verify("correct horse battery".into(), Some(hash))
+                .verify(&place, "correct horse battery".into(), Some(hash))
                 .await
                 .expect("verify")
         );
         assert!(
             !hasher
-                .verify("correct horse battery".into(), None)
+                .verify(&place, "correct horse battery".into(), None)
                 .await
                 .expect("verify")
         );
+    }
+
+    #[actix_rt::test]
+    async fn the_line_refuses_beyond_its_places_until_a_place_is_given_back() {
+        let hasher = Hasher::with_threads(4, 1);
+        hasher.capacity.store(2, Ordering::Release);
+        let first = hasher.admit().expect("a place");
+        let second = hasher.admit().expect("a place");
+        assert_eq!(hasher.in_line(), 2);
+        assert!(matches!(hasher.admit(), Err(AppError::Busy(secs)) if secs >= 1));
+        assert_eq!(hasher.in_line(), 2, "a refusal takes no place");
+        // A job holds its operation's place until it has run.
+        let held = first.clone();
+        drop(first);
+        assert_eq!(hasher.in_line(), 2);
+        hasher.run(&held, || ()).await.expect("answer");
+        drop(held);
+        assert_eq!(hasher.in_line(), 1);
+        let third = hasher.admit().expect("a place again");
+        drop((second, third));
+        assert_eq!(hasher.in_line(), 0);
     }
 }

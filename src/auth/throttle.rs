@@ -184,6 +184,32 @@ impl CodeAttempt {
     }
 }
 
+/// A sign-up from the sign-up page: limited per client address, so that one client cannot
+/// create organizations (and spend bcrypt) without end.
+#[derive(Debug, Clone)]
+pub struct SignUpAttempt {
+    client: String,
+}
+
+impl SignUpAttempt {
+    pub fn new(address: &str) -> Self {
+        Self {
+            client: format!("signup-client:{}", client_bucket(address)),
+        }
+    }
+
+    /// Counts the sign-up, or refuses it with 429.
+    pub fn take(&self, conn: &mut DbConn, limits: &Limits, now: i64) -> Result<(), AppError> {
+        let rule = Rule {
+            max: limits.signups_per_address,
+            window_secs: limits.signup_window_secs,
+            lock: Lock::UntilWindowEnds,
+        };
+        take(conn, &self.client, &rule, now)?;
+        Ok(())
+    }
+}
+
 /// A request for a password-reset link: limited per email (so that nobody's mailbox is
 /// flooded) and per client address, whether or not the email has an account.
 #[derive(Debug, Clone)]

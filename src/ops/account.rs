@@ -3,7 +3,7 @@
 
 use crate::audit::{Entry, Origin};
 use crate::auth::session::SessionId;
-use crate::auth::throttle::ResetRequest;
+use crate::auth::throttle::{ResetRequest, SignUpAttempt};
 use crate::auth::tokens;
 use crate::db::DbConn;
 use crate::db::models::{
@@ -54,8 +54,17 @@ pub async fn sign_up(
         password,
         signs_in,
     } = request;
-    let password_hash = app.hasher.hash(password).await?;
+    // A place in the bcrypt line, then the client address's sign-up budget, both before
+    // anything else: refused at either, nothing is created.
+    let admission = app.hasher.admit()?;
     let now = crate::now_unix();
+    if signs_in {
+        // From the sign-up page (the operator's command line is not limited).
+        let limits = app.config.limits;
+        let attempt = SignUpAttempt::new(&origin.address);
+        crate::db::write(&app.pool, move |c| attempt.take(c, &limits, now)).await?;
+    }
+    let password_hash = app.hasher.hash(&admission, password).await?;
     let lifetime = app.config.sessions;
     crate::db::write(&app.pool, move |c| {
         if User::email_taken(c, email.as_str())? {
@@ -246,14 +255,16 @@ pub async fn change_password(
     if current_password == new_password.expose() {
         return Ok(PasswordChange::Unchanged);
     }
-    if !reauth::confirm_password(app, user, &origin, current_password).await? {
+    // One place in the bcrypt line for both the check and the new hash, taken first.
+    let admission = app.hasher.admit()?;
+    if !reauth::confirm_password(app, &admission, user, &origin, current_password).await? {
         return Ok(PasswordChange::WrongPassword);
     }
     let reauthenticated = match reauth::second_factor(app, user, second_factor, &origin).await? {
         Ok(done) => done,
         Err(refused) => return Ok(PasswordChange::Refused(refused)),
     };
-    let hash = app.hasher.hash(new_password).await?;
+    let hash = app.hasher.hash(&admission, new_password).await?;
     let now = crate::now_unix();
     let lifetime = app.config.sessions;
     let public_url = app.config.public_url.clone();
@@ -352,7 +363,8 @@ pub async fn reset_password(
     new_password: Password,
     origin: Origin,
 ) -> Result<Reset, AppError> {
-    let hash = app.hasher.hash(new_password).await?;
+    let admission = app.hasher.admit()?;
+    let hash = app.hasher.hash(&admission, new_password).await?;
     let now = crate::now_unix();
     let public_url = app.config.public_url.clone();
     let reset = reset.clone();

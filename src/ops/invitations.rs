@@ -299,7 +299,8 @@ pub async fn accept(
     password: Password,
     origin: Origin,
 ) -> Result<Acceptance, AppError> {
-    let password_hash = app.hasher.hash(password).await?;
+    let admission = app.hasher.admit()?;
+    let password_hash = app.hasher.hash(&admission, password).await?;
     let now = crate::now_unix();
     let accepted = invitation.clone();
     crate::db::write(&app.pool, move |c| {

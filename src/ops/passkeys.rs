@@ -181,7 +181,7 @@ pub async fn start_registration(
     if user.has_two_factor() && !reauth_recent {
         return Ok(RegistrationStart::ReauthDue);
     }
-    if !reauth::confirm_password(app, user, origin, password).await? {
+    if !reauth::confirm_password(app, &app.hasher.admit()?, user, origin, password).await? {
         return Ok(RegistrationStart::WrongPassword);
     }
     let now = crate::now_unix();

@@ -358,7 +358,7 @@ pub async fn transfer_ownership(
     let target = find_person(app, owner.organization_id, new_owner_id).await?;
     let enforced = organization.enforce_two_factor;
     policy::may_transfer_ownership(Actor::from(owner), Subject::from(&target), enforced)?;
-    if !reauth::confirm_password(app, owner, &origin, password).await? {
+    if !reauth::confirm_password(app, &app.hasher.admit()?, owner, &origin, password).await? {
         return Ok(Transfer::WrongPassword);
     }
     let reauthenticated = match reauth::second_factor(app, owner, second_factor, &origin).await? {

@@ -3,6 +3,7 @@
 //! counted against the same limits as at sign-in, before they are checked.
 
 use crate::audit::{Entry, Origin};
+use crate::auth::password::Admission;
 use crate::auth::throttle::{CodeAttempt, PasswordAttempt};
 use crate::auth::two_factor::{self, CodeCheck};
 use crate::db::models::{StoredRecoveryCode, User};
@@ -11,9 +12,11 @@ use crate::error::AppError;
 use crate::notify::{self, Alert};
 use crate::state::AppState;
 
-/// Whether `password` is the person's. The attempt is counted first; 429 while limited.
+/// Whether `password` is the person's. The attempt is counted first; 429 while limited. The
+/// caller took its place in the bcrypt line (`admission`) before changing anything.
 pub async fn confirm_password(
     app: &AppState,
+    admission: &Admission,
     user: &User,
     origin: &Origin,
     password: String,
@@ -25,7 +28,7 @@ pub async fn confirm_password(
     let counted = crate::db::write(&app.pool, move |c| counting.take(c, &limits, now)).await?;
     let right = app
         .hasher
-        .verify(password, Some(user.password_hash.clone()))
+        .verify(admission, password, Some(user.password_hash.clone()))
         .await?;
     if right {
         crate::db::write(&app.pool, move |c| attempt.succeeded(c)).await?;

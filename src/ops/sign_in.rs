@@ -46,6 +46,8 @@ pub async fn password_step(
     replacing: Option<PendingTwoFactor>,
     origin: Origin,
 ) -> Result<PasswordStep, AppError> {
+    // A place in the bcrypt line first: refused there, nothing is counted or changed.
+    let admission = app.hasher.admit()?;
     let now = crate::now_unix();
     let limits = app.config.limits;
     let attempt = PasswordAttempt::new(email.as_str(), &origin.address);
@@ -56,7 +58,10 @@ pub async fn password_step(
     })
     .await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
-    let right = app.hasher.verify(password.clone(), hash).await?;
+    let right = app
+        .hasher
+        .verify(&admission, password.clone(), hash)
+        .await?;
     let user = match user {
         Some(user) if right && user.deactivated_at.is_none() => user,
         other => {
@@ -65,7 +70,7 @@ pub async fn password_step(
         }
     };
     if app.hasher.needs_rehash(&user.password_hash) {
-        let rehashed = app.hasher.rehash(password).await?;
+        let rehashed = app.hasher.rehash(&admission, password).await?;
         let user_id = user.id;
         crate::db::run(&app.pool, move |c| {
             Ok(User::set_password_hash(c, user_id, &rehashed)?)

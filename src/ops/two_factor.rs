@@ -110,7 +110,7 @@ pub async fn confirm_totp(
     let Some((secret, pending_created_at)) = pending_setup(app, user, started_here, now)? else {
         return Ok(Confirmation::NotStarted);
     };
-    if !reauth::confirm_password(app, user, &origin, password).await? {
+    if !reauth::confirm_password(app, &app.hasher.admit()?, user, &origin, password).await? {
         return Ok(Confirmation::WrongPassword);
     }
     // The code is counted like any other, before it is checked.
@@ -196,7 +196,7 @@ pub async fn disable_two_factor(
     if organization.enforce_two_factor {
         return Ok(Disable::Enforced);
     }
-    if !reauth::confirm_password(app, user, &origin, password).await? {
+    if !reauth::confirm_password(app, &app.hasher.admit()?, user, &origin, password).await? {
         return Ok(Disable::WrongPassword);
     }
     if let Err(refused) = reauth::second_factor(app, user, second_factor, &origin).await? {
@@ -263,7 +263,7 @@ pub async fn regenerate_recovery_codes(
     if !user.has_two_factor() {
         return Ok(Regeneration::NoTwoFactor);
     }
-    if !reauth::confirm_password(app, user, &origin, password).await? {
+    if !reauth::confirm_password(app, &app.hasher.admit()?, user, &origin, password).await? {
         return Ok(Regeneration::WrongPassword);
     }
     let reauthenticated = match reauth::second_factor(app, user, second_factor, &origin).await? {

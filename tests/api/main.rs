@@ -23,6 +23,7 @@ mod hostile_input;
 mod instances;
 mod invitations;
 mod load;
+mod overload;
 mod owner_codes;
 mod passkeys;
 mod people_table;
