@@ -367,3 +367,77 @@ async fn adding_a_passkey_needs_the_password_and_removing_the_last_turns_2fa_off
     app.wait_for_email("ada@example.com", "A passkey was removed from your account")
         .await;
 }
+
+#[actix_rt::test]
+async fn a_passkey_confirms_a_password_change_when_re_authentication_is_due() {
+    // A second factor counts as recent for 2 s here.
+    let app = TestApp::spawn_with(|c| c.reauth_secs = 2).await;
+    let owner = app.signup("Acme", "Ada Lovelace", "ada@example.com").await;
+    let mut device = Device::new(&app);
+    add_passkey(&owner, &mut device, "Laptop")
+        .await
+        .assert_status(200);
+    actix_rt::time::sleep(std::time::Duration::from_secs(3)).await;
+
+    // Due now: the form asks for a code, and offers the passkey.
+    owner
+        .get("/settings/security/password")
+        .await
+        .assert_status(200)
+        .assert_contains("id=\"password-code\"")
+        .assert_contains("id=\"reauth-with-passkey\"");
+    owner
+        .submit(
+            "/settings/security/password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", "a brand new passphrase"),
+            ],
+        )
+        .await
+        .assert_status(401);
+    let (ceremony, options) =
+        challenge(&owner.submit("/settings/security/reauth/options", &[]).await);
+    let credential = device.authenticate(&options);
+    owner
+        .submit(
+            "/settings/security/reauth/passkey",
+            &[
+                ("ceremony", &ceremony),
+                ("credential", &credential),
+                ("back", "/settings/security/password"),
+            ],
+        )
+        .await
+        .assert_redirect("/settings/security/password");
+    // Proved: the form no longer asks, and the change goes through without a code.
+    let page = owner.get("/settings/security/password").await;
+    page.assert_status(200);
+    assert!(!page.body.contains("id=\"password-code\""));
+    owner
+        .submit(
+            "/settings/security/password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", "a brand new passphrase"),
+            ],
+        )
+        .await
+        .assert_redirect("/settings/security/password");
+    // The same answer again proves nothing.
+    owner
+        .get("/settings/security/password")
+        .await
+        .assert_status(200);
+    owner
+        .submit(
+            "/settings/security/reauth/passkey",
+            &[
+                ("ceremony", &ceremony),
+                ("credential", &credential),
+                ("back", "/settings/security/password"),
+            ],
+        )
+        .await
+        .assert_status(409);
+}

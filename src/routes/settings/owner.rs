@@ -36,6 +36,8 @@ struct TransferForm {
     /// The organization requires 2FA: admins without it cannot be chosen.
     enforced: bool,
     reauth_due: bool,
+    /// Re-authentication is due and the owner has a passkey to do it with.
+    reauth_passkey: bool,
     chosen: Option<i64>,
     password_error: Option<String>,
     code_error: Option<String>,
@@ -75,6 +77,9 @@ async fn page(
             candidates: people::active_admins(state, organization_id).await?,
             enforced: signed_in.organization.enforce_two_factor,
             reauth_due: reauth_due(signed_in, state),
+            reauth_passkey: reauth_due(signed_in, state)
+                && signed_in.user.passkey_count > 0
+                && state.webauthn.is_some(),
             chosen: posted.chosen,
             password_error: posted.password_error,
             code_error: posted.code_error,

@@ -25,6 +25,8 @@ struct PasswordPage {
     chrome: Chrome,
     section: &'static str,
     reauth_due: bool,
+    /// Re-authentication is due and the person has a passkey to do it with.
+    reauth_passkey: bool,
     current_error: Option<String>,
     new_error: Option<String>,
     code_error: Option<String>,
@@ -41,6 +43,9 @@ fn page(
         chrome: Chrome::signed_in(signed_in)?,
         section: "password",
         reauth_due: reauth_due(signed_in, state),
+        reauth_passkey: reauth_due(signed_in, state)
+            && signed_in.user.passkey_count > 0
+            && state.webauthn.is_some(),
         current_error,
         new_error,
         code_error,
