@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::db::models::{AuditEvent, User};
+use crate::db::models::{AuditEvent, Cursor, User};
 use crate::domain::Email;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -24,16 +24,18 @@ pub struct AuditPage {
     pub names: HashMap<i64, String>,
     /// Whether there are older events than this page's.
     pub has_older: bool,
+    /// Whether there are newer events than this page's.
+    pub has_newer: bool,
 }
 
-/// One page (`offset`, `limit`) of an organization's events; `None` when the filter names
+/// One page (from `cursor`, `limit` events) of an organization's events; `None` when the filter names
 /// no one of this organization (another organization's people are not found, like people
 /// who do not exist).
 pub async fn page(
     app: &AppState,
     organization_id: i64,
     filter: PersonFilter,
-    offset: i64,
+    cursor: Cursor,
     limit: i64,
 ) -> Result<Option<AuditPage>, AppError> {
     crate::db::run(&app.pool, move |c| {
@@ -48,15 +50,27 @@ pub async fn page(
                 _ => return Ok(None),
             },
         };
-        let mut events = AuditEvent::page(
-            c,
-            organization_id,
-            person.as_ref().map(|p| p.id),
-            offset,
-            limit + 1,
-        )?;
-        let has_older = events.len() as i64 > limit;
-        events.truncate(limit as usize);
+        let person_id = person.as_ref().map(|p| p.id);
+        // One more than the page, to know whether the log goes on that way.
+        let mut events = AuditEvent::page(c, organization_id, person_id, cursor, limit + 1)?;
+        let more = events.len() as i64 > limit;
+        let (has_older, has_newer) = match cursor {
+            Cursor::After(_) => {
+                // Read upwards: the extra one is the newest, at the front.
+                if more {
+                    events.remove(0);
+                }
+                (true, more)
+            }
+            Cursor::Before(_) => {
+                events.truncate(limit as usize);
+                (more, true)
+            }
+            Cursor::Newest => {
+                events.truncate(limit as usize);
+                (more, false)
+            }
+        };
         let mut ids: Vec<i64> = events
             .iter()
             .flat_map(|e| [e.actor_id, e.subject_id])
@@ -72,6 +86,7 @@ pub async fn page(
             events,
             names,
             has_older,
+            has_newer,
         }))
     })
     .await

@@ -265,6 +265,18 @@ impl Response {
             .map(str::to_owned)
     }
 
+    /// The target of the first link whose address starts with `prefix` (entities decoded).
+    #[track_caller]
+    pub fn link_to(&self, prefix: &str) -> String {
+        let at = self
+            .body
+            .find(&format!("href=\"{prefix}"))
+            .unwrap_or_else(|| panic!("no link to {prefix:?} in:\n{}", self.body));
+        let start = at + "href=\"".len();
+        let end = start + self.body[start..].find('"').expect("a closing quote");
+        self.body[start..end].replace("&amp;", "&")
+    }
+
     /// The text content of the element with this id (tags stripped, whitespace trimmed).
     pub fn element_text(&self, id: &str) -> Option<String> {
         let marker = format!("id=\"{id}\"");

@@ -69,12 +69,13 @@ impl AuditEvent {
     }
 
     /// A page of an organization's events, newest first, optionally only those about one
-    /// person (as actor or subject).
+    /// person (as actor or subject), from a place in the log (`Cursor`): by the index on
+    /// (organization, id), however deep the page, never skipping rows with an offset.
     pub fn page(
         conn: &mut DbConn,
         organization_id: i64,
         person: Option<i64>,
-        offset: i64,
+        cursor: Cursor,
         limit: i64,
     ) -> QueryResult<Vec<Self>> {
         crate::db_run!(conn => {
@@ -88,12 +89,36 @@ impl AuditEvent {
                         .or(audit_events::actor_id.eq(id)),
                 );
             }
-            query
-                .order(audit_events::id.desc())
-                .offset(offset)
-                .limit(limit)
-                .select(Self::as_select())
-                .load(conn)
+            match cursor {
+                Cursor::Newest => query.order(audit_events::id.desc()),
+                Cursor::Before(id) => query
+                    .filter(audit_events::id.lt(id))
+                    .order(audit_events::id.desc()),
+                // The page just newer than `id`: read upwards, then turned newest first.
+                Cursor::After(id) => query
+                    .filter(audit_events::id.gt(id))
+                    .order(audit_events::id.asc()),
+            }
+            .limit(limit)
+            .select(Self::as_select())
+            .load(conn)
+            .map(|mut events: Vec<Self>| {
+                if matches!(cursor, Cursor::After(_)) {
+                    events.reverse();
+                }
+                events
+            })
         })
     }
+}
+
+/// Where a page of the log starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cursor {
+    /// The newest events.
+    Newest,
+    /// Events older than this id.
+    Before(i64),
+    /// Events newer than this id (the page before, going back).
+    After(i64),
 }

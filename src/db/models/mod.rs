@@ -16,7 +16,7 @@ mod user;
 
 pub use alert_token::{AlertToken, NewAlertToken};
 pub use attempt_counter::{AttemptCounter, Lock, Rule};
-pub use audit_event::{AuditEvent, NewAuditEvent};
+pub use audit_event::{AuditEvent, Cursor, NewAuditEvent};
 pub use invitation::{Invitation, NewInvitation};
 pub use known_browser::KnownBrowser;
 pub use organization::{NewOrganization, Organization};

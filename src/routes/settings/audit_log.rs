@@ -1,6 +1,8 @@
 //! Settings › Audit log: `GET /settings/audit-log`, the organization's security events,
-//! newest first, 50 a page (`page`), optionally about one person (`person`, an id, or
-//! `email`). A person of another organization is not found, like one who does not exist.
+//! newest first, 50 a page, optionally about one person (`person`, an id, or `email`). Pages
+//! go by event id (`before`: older than it, `after`: newer than it), so a page deep in ten
+//! million events costs what the first does. A person of another organization is not found,
+//! like one who does not exist.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -8,6 +10,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::auth::extractors::Admin;
+use crate::db::models::Cursor;
 use crate::domain::Email;
 use crate::error::AppError;
 use crate::format;
@@ -21,7 +24,8 @@ const PAGE_SIZE: i64 = 50;
 pub struct AuditQuery {
     person: Option<String>,
     email: Option<String>,
-    page: Option<String>,
+    before: Option<String>,
+    after: Option<String>,
 }
 
 /// One event as the log shows it.
@@ -43,7 +47,8 @@ struct AuditLogPage {
     person: Option<(i64, String)>,
     email: String,
     events: Vec<EventRow>,
-    page: i64,
+    /// Whether this is a page after the newest one.
+    paged: bool,
     newer_url: Option<String>,
     older_url: Option<String>,
 }
@@ -66,10 +71,19 @@ pub async fn get_audit_log(
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
-    let page = parse_number(query.page.as_deref(), "page")?.unwrap_or(1);
-    if page > 1_000_000 {
-        return Err(AppError::BadRequest("The page is too far.".into()));
-    }
+    let cursor = match (
+        parse_number(query.before.as_deref(), "before")?,
+        parse_number(query.after.as_deref(), "after")?,
+    ) {
+        (None, None) => Cursor::Newest,
+        (Some(id), None) => Cursor::Before(id),
+        (None, Some(id)) => Cursor::After(id),
+        (Some(_), Some(_)) => {
+            return Err(AppError::BadRequest(
+                "Ask for events before or after one, not both.".into(),
+            ));
+        }
+    };
     let person_id = parse_number(query.person.as_deref(), "person")?;
     let email = match query.email.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -80,19 +94,13 @@ pub async fn get_audit_log(
         (None, Some(email)) => PersonFilter::Email(email.clone()),
         (None, None) => PersonFilter::Everyone,
     };
-    let found = audit_log::page(
-        &state,
-        admin.organization.id,
-        filter,
-        (page - 1) * PAGE_SIZE,
-        PAGE_SIZE,
-    )
-    .await?;
+    let found = audit_log::page(&state, admin.organization.id, filter, cursor, PAGE_SIZE).await?;
     let Some(AuditPage {
         person,
         events,
         names,
         has_older,
+        has_newer,
     }) = found
     else {
         return Err(AppError::NotFound);
@@ -102,7 +110,20 @@ pub async fn get_audit_log(
         Some(p) => format!("person={}&", p.id),
         None => String::new(),
     };
-    let page_url = |n: i64| format!("/settings/audit-log?{filter}page={n}");
+    let (newest, oldest) = (events.first().map(|e| e.id), events.last().map(|e| e.id));
+    let url = |side: &str, id: i64| format!("/settings/audit-log?{filter}{side}={id}");
+    // An empty page (past either end) still links back the way it came.
+    let newer_url = match (has_newer, newest, cursor) {
+        (true, Some(id), _) => Some(url("after", id)),
+        (true, None, Cursor::Before(id)) if id > 1 => Some(url("after", id - 1)),
+        (true, None, Cursor::Before(_)) => Some(format!("/settings/audit-log?{filter}")),
+        _ => None,
+    };
+    let older_url = match (has_older, oldest, cursor) {
+        (true, Some(id), _) => Some(url("before", id)),
+        (true, None, Cursor::After(id)) => Some(url("before", id.saturating_add(1))),
+        _ => None,
+    };
     let view = AuditLogPage {
         chrome: Chrome::signed_in(&admin)?,
         section: "audit-log",
@@ -120,9 +141,9 @@ pub async fn get_audit_log(
                 browser: format::browser(&e.user_agent),
             })
             .collect(),
-        page,
-        newer_url: (page > 1).then(|| page_url(page - 1)),
-        older_url: has_older.then(|| page_url(page + 1)),
+        paged: cursor != Cursor::Newest,
+        newer_url,
+        older_url,
     };
     render(&view, StatusCode::OK)
 }
