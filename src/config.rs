@@ -97,7 +97,8 @@ pub struct Limits {
     pub memory_secs: i64,
     /// Requests for a password-reset link from one client address, per `reset_window_secs`.
     pub reset_requests_per_address: i32,
-    /// Organizations created from one client address (sign-ups), per `signup_window_secs`.
+    /// Organizations created from one client address (sign-ups), per `signup_window_secs`
+    /// (`TWOFOLD_SIGNUPS_PER_HOUR`).
     pub signups_per_address: i32,
     pub signup_window_secs: i64,
     /// Requests for a password-reset link for one email, per `reset_window_secs`.
@@ -249,6 +250,17 @@ impl Config {
                 });
             }
         };
+        let mut limits = Limits::default();
+        if let Some(v) = get("TWOFOLD_SIGNUPS_PER_HOUR") {
+            limits.signups_per_address =
+                v.parse::<i32>()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or(ConfigError::Invalid {
+                        name: "TWOFOLD_SIGNUPS_PER_HOUR",
+                        reason: "must be a whole number of at least 1".into(),
+                    })?;
+        }
         let reauth_minutes = match get("TWOFOLD_REAUTH_MINUTES") {
             None => 10,
             Some(v) => v
@@ -284,7 +296,7 @@ impl Config {
             bcrypt_cost,
             bcrypt_queue,
             signup_open,
-            limits: Limits::default(),
+            limits,
             trusted_proxies,
             two_factor_step_secs: 5 * 60,
             sessions: SessionLifetime::default(),
