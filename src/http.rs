@@ -19,6 +19,11 @@ pub fn see_other(location: &str) -> HttpResponse {
         .finish()
 }
 
+/// A JSON refusal for a page's script (the passkey ceremonies' challenges): `{"error": …}`.
+pub fn json_error(status: actix_web::http::StatusCode, message: &str) -> HttpResponse {
+    HttpResponse::build(status).json(serde_json::json!({ "error": message }))
+}
+
 /// The address a request came from: the TCP peer, or, when the peer is a trusted reverse
 /// proxy, the right-most address in `X-Forwarded-For` that is not itself a trusted proxy.
 /// IPv4-mapped IPv6 addresses are written (and matched against the trusted proxies) as the

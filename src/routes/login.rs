@@ -13,7 +13,7 @@ use crate::auth::session::{FlashKind, PendingTwoFactor, SecondFactorUsed, TypedS
 use crate::db::models::PendingSignIn;
 use crate::domain::{Email, OneTimeCode};
 use crate::error::AppError;
-use crate::http::see_other;
+use crate::http::{json_error, see_other};
 use crate::ops::passkeys::{self, PasskeySignIn};
 use crate::ops::people;
 use crate::ops::sessions;
@@ -295,10 +295,6 @@ async fn two_factor_answer(
 pub struct PasskeyForm {
     ceremony: String,
     credential: String,
-}
-
-fn json_error(status: StatusCode, message: &str) -> HttpResponse {
-    HttpResponse::build(status).json(serde_json::json!({ "error": message }))
 }
 
 /// The challenge of a two-factor step with a passkey (JSON).

@@ -17,7 +17,7 @@ use crate::auth::extractors::SignedIn;
 use crate::auth::session::FlashKind;
 use crate::db::models::StoredPasskey;
 use crate::error::AppError;
-use crate::http::see_other;
+use crate::http::{json_error, see_other};
 use crate::ops::passkeys::{self, Refusal, Registration, RegistrationStart, Removal};
 use crate::ops::reauth::{self, SecondFactor};
 use crate::routes::settings::security::{RecoveryCodesPage, reauth_due};
@@ -75,16 +75,19 @@ async fn page(
     render(&page, status)
 }
 
+/// This session's id (every ceremony is bound to it).
+fn session_id(signed_in: &SignedIn) -> Result<crate::auth::session::SessionId, AppError> {
+    signed_in
+        .session
+        .signed_in_id()
+        .ok_or(AppError::SignInRequired)
+}
+
 pub async fn get_passkeys(
     signed_in: SignedIn,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     page(&signed_in, &state, None, None, StatusCode::OK).await
-}
-
-/// A JSON answer for the page's script: the challenge, or what went wrong.
-fn json_error(status: StatusCode, message: &str) -> HttpResponse {
-    HttpResponse::build(status).json(serde_json::json!({ "error": message }))
 }
 
 #[derive(Deserialize)]
@@ -99,9 +102,7 @@ pub async fn post_options(
     state: web::Data<AppState>,
     CsrfForm(form): CsrfForm<StartForm>,
 ) -> Result<HttpResponse, AppError> {
-    let Some(current) = signed_in.session.signed_in_id() else {
-        return Err(AppError::SignInRequired);
-    };
+    let current = session_id(&signed_in)?;
     if form.password.is_empty() {
         return Ok(json_error(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -144,9 +145,7 @@ pub async fn post_passkey(
     state: web::Data<AppState>,
     CsrfForm(form): CsrfForm<FinishForm>,
 ) -> Result<HttpResponse, AppError> {
-    let Some(current) = signed_in.session.signed_in_id() else {
-        return Err(AppError::SignInRequired);
-    };
+    let current = session_id(&signed_in)?;
     let name = match passkeys::parse_name(&form.name) {
         Ok(name) => name,
         Err(e) => {
@@ -371,9 +370,7 @@ pub async fn post_reauth_options(
     state: web::Data<AppState>,
     CsrfForm(_): CsrfForm<crate::routes::EmptyForm>,
 ) -> Result<HttpResponse, AppError> {
-    let Some(current) = signed_in.session.signed_in_id() else {
-        return Err(AppError::SignInRequired);
-    };
+    let current = session_id(&signed_in)?;
     match passkeys::reauth_challenge(&state, &signed_in.user, &current).await? {
         Some(challenge) => Ok(HttpResponse::Ok().json(challenge)),
         None => Ok(json_error(StatusCode::NOT_FOUND, "You have no passkey.")),
@@ -394,9 +391,7 @@ pub async fn post_reauth_passkey(
     state: web::Data<AppState>,
     CsrfForm(form): CsrfForm<ReauthPasskeyForm>,
 ) -> Result<HttpResponse, AppError> {
-    let Some(current) = signed_in.session.signed_in_id() else {
-        return Err(AppError::SignInRequired);
-    };
+    let current = session_id(&signed_in)?;
     let back = back_to(&form.back);
     match passkeys::reauth(
         &state,
