@@ -80,7 +80,7 @@ pub async fn signed_in_person(req: &HttpRequest) -> Result<Option<SessionPerson>
                     if noted {
                         state.activity.note(session_hash.clone(), now);
                     }
-                    let found = crate::db::run(&state.pool, move |c| {
+                    let found = crate::db::read_here(&state.pool, move |c| {
                         Ok(User::find_for_session(c, user_id, &session_hash, now)?)
                     })
                     .await?;

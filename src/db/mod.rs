@@ -13,6 +13,8 @@ pub mod models;
 pub mod schema;
 pub mod types;
 
+use std::cell::RefCell;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use actix_web::web;
@@ -29,13 +31,19 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqli
 #[cfg(feature = "postgres")]
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
-/// A pool of connections to one of the two backends.
+/// A pool of connections to one of the two backends. On SQLite, also the read-only
+/// connections that [`read_here`] keeps one per request thread.
 #[derive(Clone)]
 pub enum DbPool {
-    Sqlite(Pool<ConnectionManager<SqliteConnection>>),
+    Sqlite {
+        pool: SqlitePool,
+        readers: Arc<SqlitePool>,
+    },
     #[cfg(feature = "postgres")]
     Postgres(Pool<ConnectionManager<PgConnection>>),
 }
+
+type SqlitePool = Pool<ConnectionManager<SqliteConnection>>;
 
 /// A pooled connection, as every query function takes it.
 pub enum DbConn {
@@ -85,6 +93,24 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqliteTuning
     }
 }
 
+/// Sets a reader up: it cannot write, and it waits for the database only briefly, since it
+/// runs on a request thread ([`read_here`] then asks the blocking pool instead).
+#[derive(Debug)]
+struct SqliteReader;
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqliteReader {
+    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute(
+            "PRAGMA busy_timeout = 20;
+             PRAGMA query_only = ON;",
+        )
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// At most this many request threads keep a reader (more than any machine's workers).
+const MAX_READERS: u32 = 256;
+
 fn pool_builder<C: diesel::r2d2::R2D2Connection + 'static>(
     max_size: u32,
 ) -> diesel::r2d2::Builder<ConnectionManager<C>> {
@@ -127,6 +153,14 @@ impl DbPool {
             .test_on_check_out(false)
             .connection_customizer(Box::new(SqliteTuning))
             .build(manager)?;
+        // Opened one by one, by the first read of each request thread, never all at once.
+        let readers = Pool::builder()
+            .max_size(MAX_READERS)
+            .min_idle(Some(0))
+            .test_on_check_out(false)
+            .connection_timeout(Duration::from_secs(1))
+            .connection_customizer(Box::new(SqliteReader))
+            .build_unchecked(ConnectionManager::<SqliteConnection>::new(path));
         // The database holds sealed secrets and hashes: its files are the server's user's
         // alone, whoever created them.
         for suffix in ["", "-wal", "-shm"] {
@@ -135,13 +169,16 @@ impl DbPool {
                 crate::config::make_private(&file)?;
             }
         }
-        Ok(Self::Sqlite(pool))
+        Ok(Self::Sqlite {
+            pool,
+            readers: Arc::new(readers),
+        })
     }
 
     /// A connection from the pool (blocking: call it off the request threads).
     pub fn get(&self) -> Result<DbConn, diesel::r2d2::PoolError> {
         Ok(match self {
-            Self::Sqlite(pool) => DbConn::Sqlite(pool.get()?),
+            Self::Sqlite { pool, .. } => DbConn::Sqlite(pool.get()?),
             #[cfg(feature = "postgres")]
             Self::Postgres(pool) => DbConn::Postgres(pool.get()?),
         })
@@ -170,6 +207,48 @@ where
         f(&mut conn)
     })
     .await?
+}
+
+thread_local! {
+    /// This thread's SQLite reader, and the pool it came from.
+    static READER: RefCell<Option<(Weak<SqlitePool>, DbConn)>> = const { RefCell::new(None) };
+}
+
+/// Runs a short read (a lookup by key, microseconds on SQLite) on the calling thread, with a
+/// read-only SQLite connection that the thread keeps: no trip to the blocking pool and back,
+/// which costs more than the read itself. The read sees every transaction committed before
+/// it starts, as any other connection would. On PostgreSQL (a network round trip), when the
+/// database is busy, or when the read fails, `f` runs as [`run`] runs it.
+pub async fn read_here<T, F>(pool: &DbPool, f: F) -> Result<T, AppError>
+where
+    F: Fn(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    if let DbPool::Sqlite { readers, .. } = pool
+        && let Some(Ok(value)) = on_this_threads_reader(readers, &f)
+    {
+        return Ok(value);
+    }
+    run(pool, move |c| f(c)).await
+}
+
+/// `f` on this thread's reader from `readers`, opened on first use; `None` when none can be
+/// had at once (or this thread is already using it).
+fn on_this_threads_reader<T>(
+    readers: &Arc<SqlitePool>,
+    f: impl Fn(&mut DbConn) -> Result<T, AppError>,
+) -> Option<Result<T, AppError>> {
+    READER.with(|cell| {
+        let mut slot = cell.try_borrow_mut().ok()?;
+        let ours =
+            matches!(&*slot, Some((from, _)) if std::ptr::eq(from.as_ptr(), Arc::as_ptr(readers)));
+        if !ours {
+            let conn = readers.get().ok()?;
+            *slot = Some((Arc::downgrade(readers), DbConn::Sqlite(conn)));
+        }
+        let (_, conn) = slot.as_mut()?;
+        Some(f(conn))
+    })
 }
 
 /// Whether the database answers a query: reads one row of a real table (not a bare

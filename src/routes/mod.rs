@@ -47,6 +47,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(login::post_two_factor_passkey),
         )
         .route("/logout", web::post().to(login::post_logout))
+        .route("/password/forgot", web::get().to(password::get_forgot))
+        .route("/password/forgot", web::post().to(password::post_forgot))
+        .configure(settings::configure)
+        .configure(static_files::configure)
+        // Paths with a token last: matching them costs more than a plain comparison.
         .route(
             "/invitations/{token}",
             web::get().to(invitation::get_invitation),
@@ -55,8 +60,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/invitations/{token}",
             web::post().to(invitation::post_invitation),
         )
-        .route("/password/forgot", web::get().to(password::get_forgot))
-        .route("/password/forgot", web::post().to(password::post_forgot))
         .route(
             "/password/reset/{token}",
             web::get().to(password::get_reset),
@@ -69,9 +72,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/account/not-me/{token}",
             web::post().to(not_me::post_not_me),
-        )
-        .configure(settings::configure)
-        .configure(static_files::configure);
+        );
 }
 
 /// The part of every page that the layout needs: the viewer, a CSRF token for the sign-out
