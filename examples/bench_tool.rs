@@ -20,6 +20,12 @@
 //! bench_tool login-form BASE                     an anonymous /login session: prints cookie, token
 //! bench_tool start-setup BASE COOKIE             starts 2FA setup for a signed-in cookie;
 //!                                                prints the size of the page's inline SVG
+//! bench_tool flood BASE COOKIE TOKEN ACCOUNTS CLIENTS SECONDS
+//!     CLIENTS people press "Sign in" at the same moment (bench-login-0..ACCOUNTS-1, the
+//!     cookie and token of `login-form`), then keep signing in for SECONDS: each posts again
+//!     as soon as it is answered, or, answered 503, after the Retry-After it was given.
+//!     Prints how the first CLIENTS posts were answered: FLOOD first=… busy_within_100ms=…
+//!     busy=… signed_in=… other=… busy_p50_ms=… busy_max_ms=… posts=…
 //! bench_tool two-factor-accounts BASE N OUT      N owners with 2FA on: email, key, last step
 //! bench_tool two-factor-round BASE ACCOUNTS PREFIX THREADS AFTER_STEP
 //!     signs every account in with its password twice (to two two-factor steps: a pending
@@ -129,6 +135,17 @@ async fn http_command(command: &str, args: &Args) -> anyhow::Result<()> {
             println!("{}", end + "</svg>".len() - start);
             Ok(())
         }
+        "flood" => {
+            flood(
+                arg(1)?,
+                arg(2)?,
+                arg(3)?,
+                num(4)? as usize,
+                num(5)? as usize,
+                num(6)?,
+            )
+            .await
+        }
         "two-factor-accounts" => {
             two_factor_accounts(&http, arg(1)?, num(2)? as usize, arg(3)?).await
         }
@@ -145,6 +162,121 @@ async fn http_command(command: &str, args: &Args) -> anyhow::Result<()> {
         }
         other => bail!("unknown command {other:?}; see the module doc for usage"),
     }
+}
+
+/// How one sign-in post was answered, and after how long.
+struct Answer {
+    status: u16,
+    took: Duration,
+    retry_after: Option<u64>,
+}
+
+/// One client's post of the sign-in form.
+async fn post_sign_in(http: &awc::Client, url: &str, cookie: &str, body: &str) -> Answer {
+    let started = Instant::now();
+    let answer = http
+        .post(url)
+        .insert_header(("Cookie", format!("twofold_session={cookie}")))
+        .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+        .send_body(body.to_owned())
+        .await;
+    match answer {
+        Ok(mut res) => {
+            let retry_after = res
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok());
+            let status = res.status().as_u16();
+            // Read to the end, so that the connection serves the client's next post.
+            let _ = res.body().limit(1024 * 1024).await;
+            Answer {
+                status,
+                took: started.elapsed(),
+                retry_after,
+            }
+        }
+        // Never answered (refused, reset, timed out): counted as "other".
+        Err(_) => Answer {
+            status: 0,
+            took: started.elapsed(),
+            retry_after: None,
+        },
+    }
+}
+
+/// A flood of sign-ins: see the module doc.
+async fn flood(
+    base: &str,
+    cookie: &str,
+    token: &str,
+    accounts: usize,
+    clients: usize,
+    seconds: u64,
+) -> anyhow::Result<()> {
+    // One connection per client, as many people's browsers would open.
+    let http = awc::Client::builder()
+        .disable_redirects()
+        .timeout(Duration::from_secs(60))
+        .connector(awc::Connector::new().limit(0))
+        .finish();
+    let url = format!("{base}/login");
+    let start = Instant::now() + Duration::from_millis(200);
+    let deadline = start + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for client in 0..clients {
+        let (http, url, cookie) = (http.clone(), url.clone(), cookie.to_owned());
+        let body = format!(
+            "csrf_token={token}&email=bench-login-{}%40example.com&password={}",
+            client % accounts.max(1),
+            PASSWORD.replace(' ', "+")
+        );
+        tasks.push(actix_rt::spawn(async move {
+            actix_rt::time::sleep_until(start.into()).await;
+            let first = post_sign_in(&http, &url, &cookie, &body).await;
+            let mut posts = 1u64;
+            let mut wait = first.retry_after;
+            while Instant::now() < deadline {
+                if let Some(seconds) = wait {
+                    actix_rt::time::sleep(Duration::from_secs(seconds.min(10))).await;
+                    if Instant::now() >= deadline {
+                        break;
+                    }
+                }
+                wait = post_sign_in(&http, &url, &cookie, &body).await.retry_after;
+                posts += 1;
+            }
+            (first, posts)
+        }));
+    }
+    let mut firsts = Vec::new();
+    let mut posts = 0;
+    for task in tasks {
+        let (first, n) = task.await?;
+        firsts.push(first);
+        posts += n;
+    }
+    let busy: Vec<f64> = firsts
+        .iter()
+        .filter(|a| a.status == 503)
+        .map(|a| a.took.as_secs_f64() * 1000.0)
+        .collect();
+    let within = busy.iter().filter(|&&ms| ms <= 100.0).count();
+    let signed_in = firsts.iter().filter(|a| a.status == 303).count();
+    let busy_max = busy.iter().copied().fold(0.0, f64::max);
+    println!(
+        "FLOOD first={} busy_within_100ms={within} busy={} signed_in={signed_in} other={} \
+         busy_p50_ms={:.1} busy_max_ms={busy_max:.1} posts={posts}",
+        firsts.len(),
+        busy.len(),
+        firsts.len() - busy.len() - signed_in,
+        if busy.is_empty() {
+            0.0
+        } else {
+            median(busy.clone())
+        },
+    );
+    Ok(())
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
