@@ -258,36 +258,21 @@ pub fn cost_of(hash: &str) -> Option<u32> {
     hash.split('$').nth(2)?.parse().ok()
 }
 
-/// How much higher the bcrypt threads' nice value is than the request threads', should the
-/// system refuse them the idle policy (see [`yield_to_requests`]).
+/// How much higher the bcrypt threads' nice value is than the request threads': when both are
+/// ready, the kernel runs the request's work first. Alone, they still get every idle core.
 pub const BCRYPT_NICE: i32 = 10;
 
 /// The highest nice value Linux has.
 #[cfg(target_os = "linux")]
 const LOWEST_PRIORITY: i32 = 19;
 
-/// Puts the calling thread under Linux's idle scheduling policy (`SCHED_IDLE`): a request
-/// thread that wakes takes the core from it at once, instead of waiting out its time slice, so
-/// that pages keep their latency while every core hashes. With no request to serve, it still
-/// gets every idle core. Its nice value is also [`BCRYPT_NICE`] steps below the thread that
-/// started it (the process may itself run niced), which is what counts if the idle policy is
-/// refused. Neither needs a privilege; if the system refuses anyway, hashing still works,
-/// only at the priority of requests.
+/// Lowers the calling thread's priority [`BCRYPT_NICE`] steps below the thread that started it
+/// (the process may itself run niced). Lowering needs no privilege; if the system refuses
+/// anyway, hashing still works, only at the priority of requests.
 #[cfg(target_os = "linux")]
 fn yield_to_requests() {
-    use thread_priority::unix::{
-        NormalThreadSchedulePolicy, ThreadSchedulePolicy, set_thread_priority_and_policy,
-        thread_native_id,
-    };
     let thread = rustix::thread::gettid();
     let inherited = rustix::process::getpriority_process(Some(thread)).unwrap_or(0);
-    if let Err(e) = set_thread_priority_and_policy(
-        thread_native_id(),
-        thread_priority::ThreadPriority::Min,
-        ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle),
-    ) {
-        tracing::warn!(error = ?e, "could not put a bcrypt thread under the idle policy");
-    }
     let nice = (inherited + BCRYPT_NICE).min(LOWEST_PRIORITY);
     if let Err(e) = rustix::process::setpriority_process(Some(thread), nice) {
         tracing::warn!(error = %e, "could not lower the priority of a bcrypt thread");
@@ -349,17 +334,6 @@ mod tests {
                 .expect("answer")
                 .expect("getpriority");
             assert_eq!(theirs, (ours + BCRYPT_NICE).min(LOWEST_PRIORITY));
-            let policy = hasher
-                .run(&place, thread_priority::unix::thread_schedule_policy)
-                .await
-                .expect("answer")
-                .expect("the policy");
-            assert_eq!(
-                policy,
-                thread_priority::unix::ThreadSchedulePolicy::Normal(
-                    thread_priority::unix::NormalThreadSchedulePolicy::Idle
-                )
-            );
         }
 
         // Six jobs submitted at once, as six sign-ins would be: never more than two run.
