@@ -76,35 +76,30 @@ macro_rules! db_run {
     };
 }
 
-/// Sets each new SQLite connection up for many concurrent readers and one writer at a time.
+/// The pragmas each new SQLite connection of a pool runs first.
 #[derive(Debug)]
-struct SqliteTuning;
+struct SqlitePragmas(&'static str);
 
-impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqliteTuning {
+/// The pool's connections: many concurrent readers and one writer at a time. busy_timeout
+/// comes first, so that even switching to WAL waits for a busy database.
+const READ_WRITE: SqlitePragmas = SqlitePragmas(
+    "PRAGMA busy_timeout = 5000;
+     PRAGMA journal_mode = WAL;
+     PRAGMA synchronous = NORMAL;
+     PRAGMA foreign_keys = ON;",
+);
+
+/// The request threads' readers: they cannot write, and they wait for the database only
+/// briefly, since they run on a request thread ([`read_here`] then asks the pool instead).
+const READ_ONLY: SqlitePragmas = SqlitePragmas(
+    "PRAGMA busy_timeout = 20;
+     PRAGMA query_only = ON;",
+);
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
-        // busy_timeout comes first, so that even switching to WAL waits for a busy database.
-        conn.batch_execute(
-            "PRAGMA busy_timeout = 5000;
-             PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = NORMAL;
-             PRAGMA foreign_keys = ON;",
-        )
-        .map_err(diesel::r2d2::Error::QueryError)
-    }
-}
-
-/// Sets a reader up: it cannot write, and it waits for the database only briefly, since it
-/// runs on a request thread ([`read_here`] then asks the blocking pool instead).
-#[derive(Debug)]
-struct SqliteReader;
-
-impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqliteReader {
-    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
-        conn.batch_execute(
-            "PRAGMA busy_timeout = 20;
-             PRAGMA query_only = ON;",
-        )
-        .map_err(diesel::r2d2::Error::QueryError)
+        conn.batch_execute(self.0)
+            .map_err(diesel::r2d2::Error::QueryError)
     }
 }
 
@@ -151,15 +146,16 @@ impl DbPool {
             // still works: worth it for a server across a network, not for a file opened
             // in-process.
             .test_on_check_out(false)
-            .connection_customizer(Box::new(SqliteTuning))
+            .connection_customizer(Box::new(READ_WRITE))
             .build(manager)?;
         // Opened one by one, by the first read of each request thread, never all at once.
         let readers = Pool::builder()
             .max_size(MAX_READERS)
             .min_idle(Some(0))
             .test_on_check_out(false)
-            .connection_timeout(Duration::from_secs(1))
-            .connection_customizer(Box::new(SqliteReader))
+            // Opening a file takes far less; a request thread is not held longer than this.
+            .connection_timeout(Duration::from_millis(250))
+            .connection_customizer(Box::new(READ_ONLY))
             .build_unchecked(ConnectionManager::<SqliteConnection>::new(path));
         // The database holds sealed secrets and hashes: its files are the server's user's
         // alone, whoever created them.
