@@ -4,7 +4,10 @@
 //!
 //! The session is checked against the database once per request, by whichever asks first
 //! (the 2FA enforcement middleware, or a guard), and the answer is kept in the request's
-//! extensions for the rest of it.
+//! extensions for the rest of it. On SQLite, a request thread remembers the answers it read
+//! and gives one again while the database has committed nothing since it was read (by any
+//! connection of any process: [`crate::db::committed`]), which is the answer the statement
+//! would give: the check still holds the session to the committed state at every request.
 
 use std::future::Future;
 use std::ops::Deref;
@@ -14,7 +17,8 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 
 use crate::auth::session::TypedSession;
-use crate::db::models::{Organization, User};
+use crate::db::committed::Remembered;
+use crate::db::models::{Organization, SessionRow, User};
 use crate::domain::Role;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -80,21 +84,19 @@ pub async fn signed_in_person(req: &HttpRequest) -> Result<Option<SessionPerson>
                     if noted {
                         state.activity.note(session_hash.clone(), now);
                     }
-                    let found = crate::db::read_here(&state.pool, move |c| {
-                        Ok(User::find_for_session(c, user_id, &session_hash, now)?)
-                    })
-                    .await?;
+                    let found = session_row(&state, user_id, session_hash, now).await?;
                     match found {
                         // The epoch check is what makes "signed out on all devices" real with
                         // cookie sessions: any session from before the last bump is refused
                         // here (as is a signed-out session, which the query does not find).
-                        Some((user, organization, recovery_codes_left))
-                            if user.session_epoch == epoch && user.deactivated_at.is_none() =>
+                        Some(row)
+                            if row.user.session_epoch == epoch
+                                && row.user.deactivated_at.is_none() =>
                         {
                             Some(SessionPerson {
-                                user,
-                                organization,
-                                recovery_codes_left,
+                                user: row.user,
+                                organization: row.organization,
+                                recovery_codes_left: row.recovery_codes_left,
                             })
                         }
                         _ => {
@@ -109,6 +111,46 @@ pub async fn signed_in_person(req: &HttpRequest) -> Result<Option<SessionPerson>
     };
     req.extensions_mut()
         .insert(Checked(found.clone().map(Box::new)));
+    Ok(found)
+}
+
+thread_local! {
+    /// The live sessions' rows this request thread read, by session hash.
+    static SESSION_ROWS: std::cell::RefCell<Remembered<SessionRow>> =
+        std::cell::RefCell::new(Remembered::default());
+}
+
+/// The live session `session_hash` of person `user_id` as the database has it now: the row
+/// this thread read while nothing has been committed since, else the database's answer.
+async fn session_row(
+    state: &AppState,
+    user_id: i64,
+    session_hash: String,
+    now: i64,
+) -> Result<Option<SessionRow>, AppError> {
+    let before = crate::db::committed_now(&state.pool);
+    if let Some(at) = before {
+        let known = SESSION_ROWS.with_borrow(|rows| {
+            rows.get(at, &session_hash)
+                .filter(|row| row.user.id == user_id && row.expires_at > now)
+                .cloned()
+        });
+        if known.is_some() {
+            return Ok(known);
+        }
+    }
+    let key = session_hash.clone();
+    let found = crate::db::read_here(&state.pool, move |c| {
+        Ok(User::find_for_session(c, user_id, &session_hash, now)?)
+    })
+    .await?;
+    // Remembered only if nothing was committed while it was read: it is then the answer for
+    // the state `before` names.
+    if let (Some(at), Some(row)) = (before, &found)
+        && crate::db::committed_now(&state.pool) == Some(at)
+    {
+        SESSION_ROWS.with_borrow_mut(|rows| rows.remember(at, key, row.clone()));
+    }
     Ok(found)
 }
 

@@ -9,6 +9,7 @@
 //! for each backend's own connection type (the approach of vaultwarden's `db_run!`), so every
 //! query is type-checked against both and uses each backend's full dialect.
 
+pub mod committed;
 pub mod models;
 pub mod schema;
 pub mod types;
@@ -26,6 +27,7 @@ use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::AppError;
+use committed::{Committed, WalIndex};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 #[cfg(feature = "postgres")]
@@ -37,13 +39,19 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 pub enum DbPool {
     Sqlite {
         pool: SqlitePool,
-        readers: Arc<SqlitePool>,
+        readers: Arc<Readers>,
     },
     #[cfg(feature = "postgres")]
     Postgres(Pool<ConnectionManager<PgConnection>>),
 }
 
 type SqlitePool = Pool<ConnectionManager<SqliteConnection>>;
+
+/// The request threads' read-only SQLite connections, and the database file they read.
+pub struct Readers {
+    pool: SqlitePool,
+    path: String,
+}
 
 /// A pooled connection, as every query function takes it.
 pub enum DbConn {
@@ -167,7 +175,10 @@ impl DbPool {
         }
         Ok(Self::Sqlite {
             pool,
-            readers: Arc::new(readers),
+            readers: Arc::new(Readers {
+                pool: readers,
+                path: path.to_owned(),
+            }),
         })
     }
 
@@ -206,8 +217,18 @@ where
 }
 
 thread_local! {
-    /// This thread's SQLite reader, and the pool it came from.
-    static READER: RefCell<Option<(Weak<SqlitePool>, DbConn)>> = const { RefCell::new(None) };
+    /// This thread's SQLite reader.
+    static READER: RefCell<Option<Reader>> = const { RefCell::new(None) };
+}
+
+/// A request thread's read-only SQLite connection.
+struct Reader {
+    /// The readers it came from.
+    from: Weak<Readers>,
+    conn: DbConn,
+    /// The database's wal-index, opened after the connection's first read (`None` inside
+    /// while there is none to open).
+    wal_index: Option<Option<WalIndex>>,
 }
 
 /// Runs a short read (a lookup by key, microseconds on SQLite) on the calling thread, with a
@@ -231,19 +252,68 @@ where
 /// `f` on this thread's reader from `readers`, opened on first use; `None` when none can be
 /// had at once (or this thread is already using it).
 fn on_this_threads_reader<T>(
-    readers: &Arc<SqlitePool>,
+    readers: &Arc<Readers>,
     f: impl Fn(&mut DbConn) -> Result<T, AppError>,
 ) -> Option<Result<T, AppError>> {
     READER.with(|cell| {
         let mut slot = cell.try_borrow_mut().ok()?;
-        let ours =
-            matches!(&*slot, Some((from, _)) if std::ptr::eq(from.as_ptr(), Arc::as_ptr(readers)));
+        let ours = matches!(&*slot, Some(reader) if std::ptr::eq(reader.from.as_ptr(), Arc::as_ptr(readers)));
         if !ours {
-            let conn = readers.get().ok()?;
-            *slot = Some((Arc::downgrade(readers), DbConn::Sqlite(conn)));
+            let conn = readers.pool.get().ok()?;
+            *slot = Some(Reader {
+                from: Arc::downgrade(readers),
+                conn: DbConn::Sqlite(conn),
+                wal_index: None,
+            });
         }
-        let (_, conn) = slot.as_mut()?;
-        Some(f(conn))
+        let reader = slot.as_mut()?;
+        let answer = f(&mut reader.conn);
+        if answer.is_ok() && reader.wal_index.is_none() {
+            reader.wal_index = Some(wal_index_of(&mut reader.conn, &readers.path));
+        }
+        Some(answer)
+    })
+}
+
+/// The wal-index of the database `conn` has just read from, if it is in WAL mode (it then
+/// cannot leave it while this connection is open).
+fn wal_index_of(conn: &mut DbConn, path: &str) -> Option<WalIndex> {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct JournalMode {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        journal_mode: String,
+    }
+    let mode = match conn {
+        DbConn::Sqlite(conn) => diesel::sql_query("PRAGMA journal_mode")
+            .get_result::<JournalMode>(&mut **conn)
+            .ok()?,
+        #[cfg(feature = "postgres")]
+        DbConn::Postgres(_) => return None,
+    };
+    if !mode.journal_mode.eq_ignore_ascii_case("wal") {
+        return None;
+    }
+    WalIndex::open(path)
+}
+
+/// What the database has committed now, as this request thread's reader sees it: two equal
+/// values mean nothing was committed between the two moments they were read, by any
+/// connection of any process (see [`committed`](self::committed)). `None` on PostgreSQL,
+/// before this thread's reader has read, and while a commit is being published.
+pub fn committed_now(pool: &DbPool) -> Option<Committed> {
+    let readers = match pool {
+        DbPool::Sqlite { readers, .. } => readers,
+        #[cfg(feature = "postgres")]
+        DbPool::Postgres(_) => return None,
+    };
+    READER.with(|cell| {
+        let slot = cell.try_borrow().ok()?;
+        let reader = slot.as_ref()?;
+        if !std::ptr::eq(reader.from.as_ptr(), Arc::as_ptr(readers)) {
+            return None;
+        }
+        reader.wal_index.as_ref()?.as_ref()?.committed()
     })
 }
 

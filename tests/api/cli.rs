@@ -106,6 +106,31 @@ async fn user_list_shows_an_organizations_people_by_id_or_by_name() {
 }
 
 #[actix_rt::test]
+async fn a_session_ended_from_the_command_line_is_refused_at_its_very_next_request() {
+    let app = TestApp::spawn().await;
+    let (owner, device, _codes) = app.owner_with_two_factor("ada@example.com").await;
+    owner.sign_in_with_code("ada@example.com", &device).await;
+    // Served again and again with nothing changing, so that every request thread has had
+    // the session's row to remember.
+    for _ in 0..20 {
+        owner.get("/settings/security").await.assert_status(200);
+    }
+
+    // Another process ends the session: nothing in this one was told.
+    let output = twofold(
+        &app,
+        &["user", "reset-2fa", "--email", "ada@example.com"],
+        "",
+    );
+    assert!(output.status.success(), "{output:?}");
+
+    owner
+        .get("/settings/security")
+        .await
+        .assert_redirect("/login");
+}
+
+#[actix_rt::test]
 async fn reset_2fa_lets_a_locked_out_owner_in_with_their_password_and_is_audited() {
     let app = TestApp::spawn().await;
     let (owner, _device, _codes) = app.owner_with_two_factor("ada@example.com").await;

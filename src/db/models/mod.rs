@@ -26,4 +26,4 @@ pub use pending_sign_in::PendingSignIn;
 pub use people::{People, PersonRow, TwoFactorFilter, contains_pattern};
 pub use recovery_code::StoredRecoveryCode;
 pub use session::{NewSession, Session};
-pub use user::{NewUser, User};
+pub use user::{NewUser, SessionRow, User};

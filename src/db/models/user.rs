@@ -37,6 +37,16 @@ pub struct User {
     pub two_factor: bool,
 }
 
+/// A live session's person, as [`User::find_for_session`] finds them.
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub user: User,
+    pub organization: Organization,
+    pub recovery_codes_left: i64,
+    /// When the session's row expires (its absolute lifetime), in Unix seconds.
+    pub expires_at: i64,
+}
+
 /// A new person.
 #[derive(Insertable)]
 #[diesel(table_name = users)]
@@ -112,39 +122,47 @@ impl User {
         })
     }
 
-    /// The person, their organization and how many unused recovery codes they hold, for a
-    /// signed-in session whose row is live (not ended by signing out or by the person, not
-    /// expired): one statement, run on
-    /// every signed-in request, so that no page needs a second trip to the database for the
-    /// count it shows.
+    /// The person, their organization, how many unused recovery codes they hold and when the
+    /// session ends, for a signed-in session whose row is live (not ended by signing out or
+    /// by the person, not expired): one statement, run on every signed-in request whose
+    /// answer is not known already, so that no page needs a second trip to the database for
+    /// the count it shows.
     pub fn find_for_session(
         conn: &mut DbConn,
         id: i64,
         session_hash: &str,
         now: i64,
-    ) -> QueryResult<Option<(Self, Organization, i64)>> {
+    ) -> QueryResult<Option<SessionRow>> {
         crate::db_run!(conn => {
             let codes_left = recovery_codes::table
                 .filter(recovery_codes::user_id.eq(users::id))
                 .filter(recovery_codes::used_at.is_null())
                 .count()
                 .single_value();
-            users::table
-                .inner_join(organizations::table)
-                .filter(users::id.eq(id))
-                // The session's row: live (not ended, not expired) and this person's. Its
-                // epoch is compared by the caller with the cookie's and the person's.
-                .filter(diesel::dsl::exists(
-                    sessions::table
-                        .filter(sessions::id_hash.eq(session_hash))
-                        .filter(sessions::user_id.eq(users::id))
-                        .filter(sessions::ended_at.is_null())
-                        .filter(sessions::expires_at.gt(now)),
+            // The session's row: live (not ended, not expired) and this person's. Its epoch is
+            // compared by the caller with the cookie's and the person's.
+            sessions::table
+                .inner_join(users::table.inner_join(organizations::table))
+                .filter(sessions::id_hash.eq(session_hash))
+                .filter(sessions::user_id.eq(id))
+                .filter(sessions::ended_at.is_null())
+                .filter(sessions::expires_at.gt(now))
+                .select((
+                    Self::as_select(),
+                    Organization::as_select(),
+                    codes_left,
+                    sessions::expires_at,
                 ))
-                .select((Self::as_select(), Organization::as_select(), codes_left))
-                .get_result::<(Self, Organization, Option<i64>)>(conn)
+                .get_result::<(Self, Organization, Option<i64>, i64)>(conn)
                 .optional()
-                .map(|found| found.map(|(user, org, codes)| (user, org, codes.unwrap_or(0))))
+                .map(|found| {
+                    found.map(|(user, organization, codes, expires_at)| SessionRow {
+                        user,
+                        organization,
+                        recovery_codes_left: codes.unwrap_or(0),
+                        expires_at,
+                    })
+                })
         })
     }
 
