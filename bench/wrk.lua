@@ -24,6 +24,7 @@ local delay_ms = 0
 local once = false
 ok = 0
 other = 0
+other_status = 0
 exhausted = 0
 
 local password = "correct horse battery staple"
@@ -95,12 +96,18 @@ function response(status, headers, body)
     return
   end
   local wanted = page_mode and 200 or 303
-  if status == wanted then ok = ok + 1 else other = other + 1 end
+  if status == wanted then
+    ok = ok + 1
+  else
+    other = other + 1
+    other_status = status
+  end
 end
 
 function done(summary, latency, reqs)
-  local sum_ok, sum_other, sum_exhausted = 0, 0, 0
+  local sum_ok, sum_other, sum_exhausted, other_status = 0, 0, 0, 0
   for _, thread in ipairs(threads) do
+    other_status = thread:get("other_status") or other_status
     sum_ok = sum_ok + (thread:get("ok") or 0)
     sum_other = sum_other + (thread:get("other") or 0)
     sum_exhausted = sum_exhausted + (thread:get("exhausted") or 0)
@@ -108,8 +115,8 @@ function done(summary, latency, reqs)
   local e = summary.errors
   io.write(string.format(
     "RESULT requests=%d duration_us=%d rps=%.2f p50_us=%d p90_us=%d p99_us=%d max_us=%d " ..
-    "ok=%d other=%d exhausted=%d err_connect=%d err_read=%d err_write=%d err_status=%d err_timeout=%d\n",
+    "ok=%d other=%d other_status=%d exhausted=%d err_connect=%d err_read=%d err_write=%d err_status=%d err_timeout=%d\n",
     summary.requests, summary.duration, summary.requests / (summary.duration / 1e6),
     latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
-    sum_ok, sum_other, sum_exhausted, e.connect, e.read, e.write, e.status, e.timeout))
+    sum_ok, sum_other, other_status, sum_exhausted, e.connect, e.read, e.write, e.status, e.timeout))
 end
