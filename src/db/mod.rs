@@ -231,6 +231,13 @@ struct Reader {
     wal_index: Option<Option<WalIndex>>,
 }
 
+impl Reader {
+    /// Whether this reader came from `readers` (and so reads their database).
+    fn is_from(&self, readers: &Arc<Readers>) -> bool {
+        std::ptr::eq(self.from.as_ptr(), Arc::as_ptr(readers))
+    }
+}
+
 /// Runs a short read (a lookup by key, microseconds on SQLite) on the calling thread, with a
 /// read-only SQLite connection that the thread keeps: no trip to the blocking pool and back,
 /// which costs more than the read itself. The read sees every transaction committed before
@@ -257,8 +264,7 @@ fn on_this_threads_reader<T>(
 ) -> Option<Result<T, AppError>> {
     READER.with(|cell| {
         let mut slot = cell.try_borrow_mut().ok()?;
-        let ours = matches!(&*slot, Some(reader) if std::ptr::eq(reader.from.as_ptr(), Arc::as_ptr(readers)));
-        if !ours {
+        if !slot.as_ref().is_some_and(|reader| reader.is_from(readers)) {
             let conn = readers.pool.get().ok()?;
             *slot = Some(Reader {
                 from: Arc::downgrade(readers),
@@ -309,10 +315,7 @@ pub fn committed_now(pool: &DbPool) -> Option<Committed> {
     };
     READER.with(|cell| {
         let slot = cell.try_borrow().ok()?;
-        let reader = slot.as_ref()?;
-        if !std::ptr::eq(reader.from.as_ptr(), Arc::as_ptr(readers)) {
-            return None;
-        }
+        let reader = slot.as_ref().filter(|reader| reader.is_from(readers))?;
         reader.wal_index.as_ref()?.as_ref()?.committed()
     })
 }
